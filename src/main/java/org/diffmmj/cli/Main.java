@@ -1,0 +1,37 @@
+package org.diffmmj.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code diffmm} command: one subcommand per job. */
+@Command(name = "diffmm",
+        mixinStandardHelpOptions = true,
+        version = "diffmm-j 0.1.0",
+        description = "Train, evaluate and compare multi-modal recommenders (DiffMM and baselines).",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            if (System.getenv("DIFFMM_DEBUG") != null) {
+                ex.printStackTrace(commandLine.getErr());
+            }
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}
