@@ -1,0 +1,68 @@
+package org.diffmmj.model;
+
+import org.diffmmj.eval.ScoreSource;
+import org.diffmmj.tensor.Blas;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * Scores users over all items as dot products of final embeddings. Owns the two tables; one
+ * gemm per batch of users, so full-ranking evaluation and serving share the same path.
+ */
+public final class EmbeddingScorer implements ScoreSource, AutoCloseable {
+
+    private final Tensor userEmbeddings;
+    private final Tensor itemEmbeddings;
+
+    public EmbeddingScorer(Tensor userEmbeddings, Tensor itemEmbeddings) {
+        if (userEmbeddings.cols() != itemEmbeddings.cols()) {
+            throw new IllegalArgumentException("user and item embeddings differ in width: "
+                    + userEmbeddings.cols() + " vs " + itemEmbeddings.cols());
+        }
+        this.userEmbeddings = userEmbeddings;
+        this.itemEmbeddings = itemEmbeddings;
+    }
+
+    public Tensor userEmbeddings() {
+        return userEmbeddings;
+    }
+
+    public Tensor itemEmbeddings() {
+        return itemEmbeddings;
+    }
+
+    public int users() {
+        return userEmbeddings.rows();
+    }
+
+    @Override
+    public int items() {
+        return itemEmbeddings.rows();
+    }
+
+    @Override
+    public void score(int[] users, float[] out) {
+        int d = userEmbeddings.cols();
+        int n = items();
+        if (out.length < (long) users.length * n) {
+            throw new IllegalArgumentException("score buffer holds " + out.length + " floats, need "
+                    + (long) users.length * n);
+        }
+        try (Tensor batch = Tensor.zeros(users.length, d); Tensor scores = Tensor.zeros(users.length, n)) {
+            float[] row = new float[d];
+            for (int r = 0; r < users.length; r++) {
+                userEmbeddings.copyRowTo(users[r], row, 0);
+                for (int c = 0; c < d; c++) {
+                    batch.set(r, c, row[c]);
+                }
+            }
+            Blas.gemm(false, true, 1f, batch, itemEmbeddings, 0f, scores);
+            scores.buffer().get(0, out, 0, users.length * n);
+        }
+    }
+
+    @Override
+    public void close() {
+        userEmbeddings.close();
+        itemEmbeddings.close();
+    }
+}

@@ -1,0 +1,170 @@
+package org.diffmmj.train;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.diffmmj.autograd.Tape;
+import org.diffmmj.data.Dataset;
+import org.diffmmj.eval.Evaluator;
+import org.diffmmj.eval.MetricReport;
+import org.diffmmj.model.EmbeddingScorer;
+import org.diffmmj.model.EpochContext;
+import org.diffmmj.model.LossTerms;
+import org.diffmmj.model.Recommender;
+import org.diffmmj.optim.Adam;
+import org.diffmmj.random.Rng;
+import org.diffmmj.tensor.BufferPool;
+
+/**
+ * The one training loop every model shares: per epoch the model's hook, freshly sampled BPR
+ * triples in shuffled batches, one step of the main Adam optimiser per batch, then validation
+ * and test evaluation with full ranking, early stopping on the validation metric.
+ */
+public final class Trainer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
+    /** Told about every finished epoch (checkpointing, live metrics files). */
+    public interface EpochListener {
+        void onEpochEnd(EpochRecord record, TrainingHistory history, Recommender model) throws Exception;
+    }
+
+    private final TrainingConfig config;
+
+    public Trainer(TrainingConfig config) {
+        this.config = config;
+    }
+
+    public TrainingHistory fit(Recommender model, Dataset data, Map<String, Object> runInfo, EpochListener listener) {
+        Rng root = new Rng(config.seed() ^ 0x5DEECE66DL);
+        Adam optimizer = new Adam(model.parameters(), config.learningRate());
+        NegativeSampler sampler = new NegativeSampler(data.train());
+        Evaluator evaluator = new Evaluator(config.ks());
+        TrainingHistory history = new TrainingHistory(model.name(), config.selectionMetric(), runInfo);
+        String metric = config.selectionMetric();
+        double bestVal = Double.NEGATIVE_INFINITY;
+        int sinceBest = 0;
+        BufferPool pool = new BufferPool();
+        try {
+            for (int epoch = 0; epoch < config.epochs(); epoch++) {
+                Rng epochRng = root.split();
+                Rng modelRng = epochRng.split();
+                Rng samplingRng = epochRng.split();
+                PhaseTimer timer = new PhaseTimer();
+                EpochContext context = new EpochContext(epoch, modelRng, pool, timer);
+                Map<String, Double> losses = new LinkedHashMap<>(model.beforeEpoch(context));
+                List<TripleBatch> batches = timer.time("sampling", () -> sampler.epoch(config.batchSize(), samplingRng));
+                Map<String, Double> batchLosses = timer.time("recommendation_training",
+                        () -> trainBatches(model, optimizer, batches, context, pool));
+                losses.putAll(batchLosses);
+
+                Map<String, Double> val = null;
+                Map<String, Double> test = null;
+                boolean evaluate = (epoch + 1) % config.evalEvery() == 0 || epoch == config.epochs() - 1;
+                if (evaluate) {
+                    MetricReport[] reports = timer.time("evaluation", () -> {
+                        try (EmbeddingScorer scorer = model.scorer()) {
+                            return new MetricReport[] {
+                                    evaluator.evaluate(scorer, data.train(), data.validation()),
+                                    evaluator.evaluate(scorer, data.train(), data.test())};
+                        }
+                    });
+                    val = reports[0].values();
+                    test = reports[1].values();
+                }
+                EpochRecord record = new EpochRecord(epoch, losses, val, test, timer.seconds());
+                history.add(record);
+                LOG.info(logLine(record, metric));
+                if (listener != null) {
+                    try {
+                        listener.onEpochEnd(record, history, model);
+                    } catch (Exception e) {
+                        throw new IllegalStateException("after epoch " + epoch + ": " + e.getMessage(), e);
+                    }
+                }
+                if (val != null) {
+                    double v = val.get(metric);
+                    if (v > bestVal) {
+                        bestVal = v;
+                        sinceBest = 0;
+                    } else {
+                        sinceBest += config.evalEvery();
+                    }
+                    if (config.patience() > 0 && sinceBest >= config.patience()) {
+                        LOG.info("early stop: validation {} has not improved for {} epochs", metric, sinceBest);
+                        break;
+                    }
+                }
+            }
+        } finally {
+            pool.clear();
+        }
+        return history;
+    }
+
+    private Map<String, Double> trainBatches(Recommender model, Adam optimizer, List<TripleBatch> batches,
+                                             EpochContext context, BufferPool pool) {
+        Map<String, Double> sums = new LinkedHashMap<>();
+        ProgressBar bar = config.progress() ? new ProgressBarBuilder()
+                .setTaskName("epoch " + context.epoch())
+                .setInitialMax(batches.size())
+                .setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                .setUpdateIntervalMillis(500)
+                .hideEta()
+                .build() : null;
+        try {
+            for (TripleBatch batch : batches) {
+                try (Tape tape = new Tape(pool)) {
+                    LossTerms terms = model.batchLoss(tape, batch, context);
+                    optimizer.zeroGrad();
+                    tape.backward(terms.total());
+                    optimizer.step();
+                    double total = terms.total().value().get(0, 0);
+                    if (!Double.isFinite(total)) {
+                        throw new IllegalStateException("loss became " + total + " in epoch " + context.epoch()
+                                + "; lower the learning rate or check the data");
+                    }
+                    sums.merge("loss", total, Double::sum);
+                    terms.partValues().forEach((k, v) -> sums.merge(k, v, Double::sum));
+                }
+                if (bar != null) {
+                    bar.step();
+                }
+            }
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
+        Map<String, Double> means = new LinkedHashMap<>();
+        sums.forEach((k, v) -> means.put(k, v / batches.size()));
+        return means;
+    }
+
+    static String logLine(EpochRecord r, String metric) {
+        StringJoiner line = new StringJoiner(" | ");
+        line.add("epoch " + r.epoch());
+        StringJoiner losses = new StringJoiner(" ");
+        r.losses().forEach((k, v) -> losses.add(k + "=" + String.format("%.5g", v)));
+        line.add(losses.toString());
+        if (r.evaluated()) {
+            String ndcg = metric.replace("recall", "ndcg").replace("precision", "ndcg");
+            line.add(String.format("val %s=%.4f %s=%.4f", metric, r.val().get(metric), ndcg, r.val().get(ndcg)));
+            line.add(String.format("test %s=%.4f %s=%.4f", metric, r.test().get(metric), ndcg, r.test().get(ndcg)));
+        }
+        StringJoiner phases = new StringJoiner(", ", "(", ")");
+        r.seconds().forEach((k, v) -> phases.add(String.format("%s %.2fs", k, v)));
+        line.add(String.format("%.2fs %s", r.totalSeconds(), phases));
+        return line.toString();
+    }
+}
