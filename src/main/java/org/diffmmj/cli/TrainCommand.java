@@ -6,15 +6,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.Dataset;
+import org.diffmmj.io.SavedModel;
 import org.diffmmj.model.ModelSpec;
 import org.diffmmj.model.Recommender;
-import org.diffmmj.model.diffmm.DiffMMConfig;
 import org.diffmmj.random.Rng;
 import org.diffmmj.train.CurvePlot;
 import org.diffmmj.train.EpochRecord;
@@ -27,9 +26,8 @@ import org.diffmmj.train.TrainingHistory;
                 "Without --data, trains on the embedded synthetic default dataset."})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--model", defaultValue = "diffmm",
-            description = "Model: mf-bpr, lightgcn or diffmm (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Mixin
     DataOptions data;
@@ -65,70 +63,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Hide the per-batch progress bar.")
     boolean noProgress;
 
-    @ArgGroup(validate = false, heading = "%nEmbedding models (mf-bpr, lightgcn):%n")
-    EmbeddingOptions embedding = new EmbeddingOptions();
-
-    @ArgGroup(validate = false, heading = "%nDiffMM (defaults: the algorithm document's section 7; a preset applies a dataset's overrides, explicit options win):%n")
-    DiffMMOptions diffmm = new DiffMMOptions();
-
-    static final class EmbeddingOptions {
-        @Option(names = "--dim", defaultValue = "64", description = "Embedding size (default: ${DEFAULT-VALUE}).")
-        int dim = 64;
-        @Option(names = "--layers", defaultValue = "3", description = "LightGCN propagation layers (default: ${DEFAULT-VALUE}).")
-        int layers = 3;
-        @Option(names = "--reg", description = "L2 weight (default: 1e-4 for mf-bpr/lightgcn; DiffMM: preset's reg).")
-        Float reg;
-    }
-
-    static final class DiffMMOptions {
-        @Option(names = "--preset", description = "tiktok, baby or sports: the authors' per-dataset values.")
-        String preset;
-        @Option(names = "--gnn-layer") Integer gnnLayer;
-        @Option(names = "--temp", description = "InfoNCE temperature.") Float temp;
-        @Option(names = "--dims", split = ",", description = "Denoiser hidden sizes (default 1000).") int[] dims;
-        @Option(names = "--d-emb-size", description = "Time-embedding size (default 10).") Integer dEmbSize;
-        @Option(names = "--steps", description = "Diffusion steps T (default 5).") Integer steps;
-        @Option(names = "--noise-scale") Double noiseScale;
-        @Option(names = "--noise-min") Double noiseMin;
-        @Option(names = "--noise-max") Double noiseMax;
-        @Option(names = "--rebuild-k", description = "Items per user in a generated graph (default 1).") Integer rebuildK;
-        @Option(names = "--ris-lambda") Float risLambda;
-        @Option(names = "--ris-adj-lambda") Float risAdjLambda;
-        @Option(names = "--keep-rate", description = "Edge-dropout keep probability of the modality graphs.") Float keepRate;
-        @Option(names = "--e-loss", description = "Weight of the MSI loss.") Float eLoss;
-        @Option(names = "--trans", description = "Feature transform: 0 leaky projection, 1 Linear, 2 Linear for text.") Integer trans;
-        @Option(names = "--cl-method", description = "0 modality vs modality, 1 modality vs main view.") Integer clMethod;
-        @Option(names = "--ssl-reg", description = "Weight of the contrastive loss.") Float sslReg;
-        @Option(names = "--denoiser-lr", description = "Adam learning rate of the denoisers (default 1e-3).") Double denoiserLr;
-    }
-
-    ModelSpec modelSpec() {
-        DiffMMConfig.Builder b = DiffMMConfig.builder();
-        DiffMMOptions o = diffmm;
-        if (o.preset != null) b.preset(o.preset);
-        if (o.gnnLayer != null) b.gnnLayers(o.gnnLayer);
-        if (o.temp != null) b.temperature(o.temp);
-        if (o.dims != null) b.denoiserDims(o.dims);
-        if (o.dEmbSize != null) b.timeEmbeddingDim(o.dEmbSize);
-        if (o.steps != null) b.steps(o.steps);
-        if (o.noiseScale != null) b.noiseScale(o.noiseScale);
-        if (o.noiseMin != null) b.noiseMin(o.noiseMin);
-        if (o.noiseMax != null) b.noiseMax(o.noiseMax);
-        if (o.rebuildK != null) b.rebuildK(o.rebuildK);
-        if (o.risLambda != null) b.risLambda(o.risLambda);
-        if (o.risAdjLambda != null) b.risAdjLambda(o.risAdjLambda);
-        if (o.keepRate != null) b.keepRate(o.keepRate);
-        if (o.eLoss != null) b.eLoss(o.eLoss);
-        if (o.trans != null) b.trans(o.trans);
-        if (o.clMethod != null) b.clMethod(o.clMethod);
-        if (o.sslReg != null) b.sslReg(o.sslReg);
-        if (o.denoiserLr != null) b.denoiserLearningRate(o.denoiserLr);
-        if (embedding.reg != null) b.reg(embedding.reg);
-        b.dim(embedding.dim).batch(batch);
-        float reg = embedding.reg != null ? embedding.reg : 1e-4f;
-        return new ModelSpec(model, embedding.dim, embedding.layers, reg, b.build());
-    }
-
     TrainingConfig trainingConfig() {
         return TrainingConfig.builder().epochs(epochs).learningRate(lr).batchSize(batch).seed(seed)
                 .evalEvery(evalEvery).patience(patience).selectionMetric(metric).ks(ks)
@@ -137,7 +71,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelSpec spec = modelSpec();
+        ModelSpec spec = modelOptions.spec(batch);
         TrainingConfig config = trainingConfig();
         Dataset dataset = data.load();
         if (out != null) {
@@ -154,8 +88,12 @@ public final class TrainCommand implements Callable<Integer> {
                 spec.name(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), config);
         TrainingHistory history;
         try (Recommender recommender = spec.create(dataset, new Rng(seed))) {
-            Trainer.EpochListener listener = out == null ? null
-                    : (record, h, m) -> h.writeJson(out.resolve("metrics.json"));
+            Trainer.EpochListener listener = out == null ? null : (record, h, m) -> {
+                if (record.evaluated() && h.bestValidationEpoch() == record) {
+                    SavedModel.save(out.resolve(SavedModel.FILE_NAME), m, spec, dataset, record.epoch(), record.val());
+                }
+                h.writeJson(out.resolve("metrics.json"));
+            };
             history = new Trainer(config).fit(recommender, dataset, runInfo, listener);
         }
         if (out != null) {
@@ -164,7 +102,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         printSummary(history);
         if (out != null) {
-            System.out.println("wrote " + out.resolve("metrics.json") + " and " + out.resolve("curves.png"));
+            System.out.println("wrote " + out.resolve("metrics.json") + ", " + out.resolve("curves.png") + " and "
+                    + out.resolve(SavedModel.FILE_NAME) + " (the validation-selected model)");
         }
         return 0;
     }
@@ -176,9 +115,13 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println("no epoch was evaluated");
             return;
         }
-        System.out.printf("%s: validation-selected epoch %d -> test %s%n", model, bestVal.epoch(), format(bestVal.test()));
-        System.out.printf("%s: best test epoch %d (paper's protocol, selects on test) -> test %s%n", model,
+        System.out.printf("%s: validation-selected epoch %d -> test %s%n", modelName(), bestVal.epoch(), format(bestVal.test()));
+        System.out.printf("%s: best test epoch %d (paper's protocol, selects on test) -> test %s%n", modelName(),
                 bestTest.epoch(), format(bestTest.test()));
+    }
+
+    private String modelName() {
+        return modelOptions.model;
     }
 
     private static String format(Map<String, Double> metrics) {

@@ -1,0 +1,61 @@
+package org.diffmmj.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import org.diffmmj.data.Dataset;
+import org.diffmmj.eval.Evaluator;
+import org.diffmmj.io.SavedModel;
+import org.diffmmj.model.EmbeddingScorer;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = {"Recompute validation and test metrics of a saved model (full ranking, training items excluded).",
+                "The data must be the dataset the model was trained on (checked by fingerprint)."})
+public final class EvaluateCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "A train --out directory or its model.ckpt.")
+    Path model;
+
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--ks", defaultValue = "10,20,50", split = ",", description = "Cut-offs K (default: ${DEFAULT-VALUE}).")
+    int[] ks;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (SavedModel saved = SavedModel.load(model)) {
+            Dataset dataset = data.load();
+            if (!dataset.fingerprint().equals(saved.datasetFingerprint())) {
+                throw new IllegalArgumentException("the data (" + dataset.name() + ", fingerprint " + dataset.fingerprint()
+                        + ") is not the dataset the model was trained on (fingerprint " + saved.datasetFingerprint() + ")");
+            }
+            Evaluator evaluator = new Evaluator(ks);
+            EmbeddingScorer scorer = saved.scorer();
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", saved.modelName());
+            out.put("epoch", saved.header().get("epoch"));
+            out.put("val", evaluator.evaluate(scorer, dataset.train(), dataset.validation()).values());
+            out.put("test", evaluator.evaluate(scorer, dataset.train(), dataset.test()).values());
+            if (json) {
+                System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            } else {
+                System.out.println(saved.modelName() + " (epoch " + out.get("epoch") + ")");
+                System.out.println("  val  " + out.get("val"));
+                System.out.println("  test " + out.get("test"));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,84 @@
+package org.diffmmj.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.diffmmj.tensor.Tensor;
+
+class CheckpointTest {
+
+    @TempDir
+    Path dir;
+
+    private Path saveSample() throws Exception {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("a", Tensor.of(2, 3, 1, 2, 3, 4, 5, 6));
+        tensors.put("b", Tensor.of(1, 1, -0.5f));
+        Path file = dir.resolve("m.ckpt");
+        try (Checkpoint c = new Checkpoint(Map.of("model", "x", "epoch", 3), tensors)) {
+            c.save(file);
+        }
+        return file;
+    }
+
+    @Test
+    void roundTripsHeaderAndTensorsExactly() throws Exception {
+        Path file = saveSample();
+        try (Checkpoint c = Checkpoint.load(file)) {
+            assertThat(c.header()).containsEntry("model", "x").containsEntry("epoch", 3);
+            assertThat(c.tensor("a").toArray()).containsExactly(1, 2, 3, 4, 5, 6);
+            assertThat(c.tensor("a").rows()).isEqualTo(2);
+            assertThat(c.tensor("b").toArray()).containsExactly(-0.5f);
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("m.ckpt");
+        }
+    }
+
+    @Test
+    void aFlippedByteIsACorruptionError() throws Exception {
+        Path file = saveSample();
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 40] ^= 1;
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> Checkpoint.load(file)).isInstanceOf(Checkpoint.CheckpointException.class)
+                .hasMessageContaining("checksum").hasMessageContaining("m.ckpt");
+    }
+
+    @Test
+    void aTruncatedFileIsRefused() throws Exception {
+        Path file = saveSample();
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(bytes, bytes.length - 10));
+        assertThatThrownBy(() -> Checkpoint.load(file)).isInstanceOf(Checkpoint.CheckpointException.class)
+                .hasMessageContaining("truncated");
+    }
+
+    @Test
+    void anotherVersionIsRefusedByName() throws Exception {
+        Path file = saveSample();
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 99);
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> Checkpoint.load(file)).hasMessageContaining("version 99");
+    }
+
+    @Test
+    void aFileThatIsNotACheckpointIsRefused() throws Exception {
+        Path file = dir.resolve("other.ckpt");
+        Files.writeString(file, "hello, this is not a checkpoint at all, just text padding padding");
+        assertThatThrownBy(() -> Checkpoint.load(file)).hasMessageContaining("not a DiffMM-J checkpoint");
+        assertThatThrownBy(() -> Checkpoint.load(dir.resolve("missing.ckpt"))).hasMessageContaining("no such");
+    }
+}
