@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "diffmm-j 0.1.0",
         description = "Train, evaluate and compare multi-modal recommenders (DiffMM and baselines).",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvaluateCommand.class, RecommendCommand.class, ServeCommand.class,
+                DataCommand.class, BenchCommand.class, BenchOpsCommand.class, BenchServeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,148 @@
+package org.diffmmj.eval;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.diffmmj.data.Interactions;
+import org.diffmmj.tensor.Parallel;
+
+/**
+ * Full-ranking Recall, Precision and NDCG at several K, with the paper authors' definitions:
+ * every item is ranked except the user's training items; users without held-out items are
+ * skipped; Recall = hits/|held-out|, Precision = hits/K, NDCG = DCG/IDCG with rank 0-based,
+ * gain 1/log2(rank+2) and IDCG over min(|held-out|, K). Ties rank the lower item index first.
+ */
+public final class Evaluator {
+
+    private final int[] ks;
+
+    public Evaluator(int... ks) {
+        if (ks.length == 0) {
+            throw new IllegalArgumentException("at least one K is needed");
+        }
+        for (int k : ks) {
+            if (k <= 0) {
+                throw new IllegalArgumentException("K must be > 0, got " + k);
+            }
+        }
+        this.ks = ks.clone();
+    }
+
+    public static Evaluator defaults() {
+        return new Evaluator(10, 20, 50);
+    }
+
+    public MetricReport evaluate(ScoreSource scores, Interactions train, Interactions heldOut) {
+        return evaluate(scores, train, heldOut, 1024);
+    }
+
+    public MetricReport evaluate(ScoreSource scores, Interactions train, Interactions heldOut, int batchUsers) {
+        int items = scores.items();
+        if (items != heldOut.items() || items != train.items()) {
+            throw new IllegalArgumentException("scores cover " + items + " items, the data " + heldOut.items());
+        }
+        int[] users = heldOut.usersWithInteractions();
+        int maxK = 0;
+        for (int k : ks) {
+            maxK = Math.max(maxK, k);
+        }
+        int topK = Math.min(maxK, items);
+        double[] recall = new double[ks.length];
+        double[] precision = new double[ks.length];
+        double[] ndcg = new double[ks.length];
+        float[] buf = new float[Math.min(batchUsers, Math.max(1, users.length)) * items];
+        for (int start = 0; start < users.length; start += batchUsers) {
+            int size = Math.min(batchUsers, users.length - start);
+            int[] batch = java.util.Arrays.copyOfRange(users, start, start + size);
+            scores.score(batch, buf);
+            double[][] perUser = new double[size][3 * ks.length];
+            Parallel.forRange(size, 8, (from, to) -> {
+                int[] top = new int[topK];
+                float[] best = new float[topK];
+                for (int r = from; r < to; r++) {
+                    int u = batch[r];
+                    int base = r * items;
+                    int[] trainPtr = train.userPtr();
+                    int[] trainItems = train.userItems();
+                    for (int p = trainPtr[u]; p < trainPtr[u + 1]; p++) {
+                        buf[base + trainItems[p]] = Float.NEGATIVE_INFINITY;
+                    }
+                    int found = select(buf, base, items, topK, top, best);
+                    int relevant = heldOut.userDegree(u);
+                    for (int kk = 0; kk < ks.length; kk++) {
+                        int k = ks[kk];
+                        int hits = 0;
+                        double dcg = 0;
+                        for (int rank = 0; rank < Math.min(k, found); rank++) {
+                            if (heldOut.contains(u, top[rank])) {
+                                hits++;
+                                dcg += 1 / log2(rank + 2);
+                            }
+                        }
+                        double idcg = 0;
+                        for (int rank = 0; rank < Math.min(relevant, k); rank++) {
+                            idcg += 1 / log2(rank + 2);
+                        }
+                        perUser[r][3 * kk] = (double) hits / relevant;
+                        perUser[r][3 * kk + 1] = (double) hits / k;
+                        perUser[r][3 * kk + 2] = dcg / idcg;
+                    }
+                }
+            });
+            // Summed in user order so the means do not depend on thread timing.
+            for (double[] row : perUser) {
+                for (int kk = 0; kk < ks.length; kk++) {
+                    recall[kk] += row[3 * kk];
+                    precision[kk] += row[3 * kk + 1];
+                    ndcg[kk] += row[3 * kk + 2];
+                }
+            }
+        }
+        Map<String, Double> values = new LinkedHashMap<>();
+        int n = Math.max(1, users.length);
+        for (int kk = 0; kk < ks.length; kk++) {
+            values.put("recall@" + ks[kk], recall[kk] / n);
+            values.put("ndcg@" + ks[kk], ndcg[kk] / n);
+            values.put("precision@" + ks[kk], precision[kk] / n);
+        }
+        return new MetricReport(values, users.length);
+    }
+
+    private static double log2(double x) {
+        return Math.log(x) / Math.log(2);
+    }
+
+    /**
+     * Top-k of scores[base..base+n) into top, best first, lower index first on ties; −∞ entries
+     * (excluded items) never enter. Returns how many were found.
+     */
+    static int select(float[] scores, int base, int n, int k, int[] top, float[] best) {
+        int size = 0;
+        for (int i = 0; i < n; i++) {
+            float v = scores[base + i];
+            if (v == Float.NEGATIVE_INFINITY || v != v) {
+                continue;
+            }
+            if (size < k) {
+                int p = size++;
+                while (p > 0 && best[p - 1] < v) {
+                    best[p] = best[p - 1];
+                    top[p] = top[p - 1];
+                    p--;
+                }
+                best[p] = v;
+                top[p] = i;
+            } else if (v > best[k - 1]) {
+                int p = k - 1;
+                while (p > 0 && best[p - 1] < v) {
+                    best[p] = best[p - 1];
+                    top[p] = top[p - 1];
+                    p--;
+                }
+                best[p] = v;
+                top[p] = i;
+            }
+        }
+        return size;
+    }
+}

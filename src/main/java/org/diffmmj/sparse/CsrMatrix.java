@@ -1,0 +1,292 @@
+package org.diffmmj.sparse;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+import org.diffmmj.random.Rng;
+import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * An immutable sparse matrix in compressed sparse row form (column indices sorted within each
+ * row). Products with dense tensors run in parallel over output rows; each row is summed by
+ * one thread in column order, so results are bit-for-bit reproducible.
+ */
+public final class CsrMatrix {
+
+    /** What {@link #fromCoo} does with repeated (row, column) entries. */
+    public enum Duplicates { SUM, ERROR }
+
+    private final int rows;
+    private final int cols;
+    private final int[] rowPtr;
+    private final int[] colIdx;
+    private final float[] values;
+    private volatile CsrMatrix transposed;
+
+    public CsrMatrix(int rows, int cols, int[] rowPtr, int[] colIdx, float[] values) {
+        if (rowPtr.length != rows + 1 || colIdx.length != values.length || rowPtr[rows] != colIdx.length) {
+            throw new IllegalArgumentException("inconsistent CSR arrays for a " + rows + "×" + cols + " matrix");
+        }
+        this.rows = rows;
+        this.cols = cols;
+        this.rowPtr = rowPtr;
+        this.colIdx = colIdx;
+        this.values = values;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public int nnz() {
+        return colIdx.length;
+    }
+
+    public int[] rowPtr() {
+        return rowPtr;
+    }
+
+    public int[] colIdx() {
+        return colIdx;
+    }
+
+    public float[] values() {
+        return values;
+    }
+
+    public static CsrMatrix fromCoo(int rows, int cols, int[] r, int[] c, float[] v, Duplicates policy) {
+        if (r.length != c.length || r.length != v.length) {
+            throw new IllegalArgumentException("COO arrays differ in length: " + r.length + ", " + c.length + ", " + v.length);
+        }
+        int[] counts = new int[rows + 1];
+        for (int k = 0; k < r.length; k++) {
+            if (r[k] < 0 || r[k] >= rows || c[k] < 0 || c[k] >= cols) {
+                throw new IllegalArgumentException("entry " + k + " at (" + r[k] + ", " + c[k] + ") is outside a "
+                        + rows + "×" + cols + " matrix");
+            }
+            counts[r[k] + 1]++;
+        }
+        for (int i = 0; i < rows; i++) {
+            counts[i + 1] += counts[i];
+        }
+        int[] next = Arrays.copyOf(counts, rows);
+        int[] cols0 = new int[r.length];
+        float[] vals0 = new float[r.length];
+        for (int k = 0; k < r.length; k++) {
+            int p = next[r[k]]++;
+            cols0[p] = c[k];
+            vals0[p] = v[k];
+        }
+        // Sort each row by column (stable for equal columns), then merge duplicates.
+        int[] ptr = new int[rows + 1];
+        int out = 0;
+        for (int i = 0; i < rows; i++) {
+            int from = counts[i];
+            int to = counts[i + 1];
+            sortRow(cols0, vals0, from, to);
+            for (int p = from; p < to; p++) {
+                if (out > ptr[i] && cols0[out - 1] == cols0[p]) {
+                    if (policy == Duplicates.ERROR) {
+                        throw new IllegalArgumentException("duplicate entry at (" + i + ", " + cols0[p] + ")");
+                    }
+                    vals0[out - 1] += vals0[p];
+                } else {
+                    cols0[out] = cols0[p];
+                    vals0[out] = vals0[p];
+                    out++;
+                }
+            }
+            ptr[i + 1] = out;
+        }
+        return new CsrMatrix(rows, cols, ptr, Arrays.copyOf(cols0, out), Arrays.copyOf(vals0, out));
+    }
+
+    private static void sortRow(int[] c, float[] v, int from, int to) {
+        for (int i = from + 1; i < to; i++) {
+            int ci = c[i];
+            float vi = v[i];
+            int j = i - 1;
+            while (j >= from && c[j] > ci) {
+                c[j + 1] = c[j];
+                v[j + 1] = v[j];
+                j--;
+            }
+            c[j + 1] = ci;
+            v[j + 1] = vi;
+        }
+    }
+
+    public CsrMatrix transpose() {
+        int[] ptr = new int[cols + 1];
+        for (int c : colIdx) {
+            ptr[c + 1]++;
+        }
+        for (int j = 0; j < cols; j++) {
+            ptr[j + 1] += ptr[j];
+        }
+        int[] next = Arrays.copyOf(ptr, cols);
+        int[] tc = new int[colIdx.length];
+        float[] tv = new float[colIdx.length];
+        for (int i = 0; i < rows; i++) {
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                int q = next[colIdx[p]]++;
+                tc[q] = i;
+                tv[q] = values[p];
+            }
+        }
+        return new CsrMatrix(cols, rows, ptr, tc, tv);
+    }
+
+    /** The transpose, computed once and kept (the backward pass of every propagation needs it). */
+    public CsrMatrix transposed() {
+        CsrMatrix t = transposed;
+        if (t == null) {
+            t = transpose();
+            t.transposed = this;
+            transposed = t;
+        }
+        return t;
+    }
+
+    public Tensor multiply(Tensor x) {
+        Tensor out = Tensor.zeros(rows, x.cols());
+        multiplyInto(x, out, false);
+        return out;
+    }
+
+    public void multiplyInto(Tensor x, Tensor out) {
+        multiplyInto(x, out, false);
+    }
+
+    /** out (+)= this · x. */
+    public void multiplyInto(Tensor x, Tensor out, boolean accumulate) {
+        if (x.rows() != cols || out.rows() != rows || out.cols() != x.cols()) {
+            throw new IllegalArgumentException("spmm: " + rows + "×" + cols + " · " + x.shape() + " does not give "
+                    + out.shape());
+        }
+        int d = x.cols();
+        FloatBuffer xb = x.buffer();
+        FloatBuffer ob = out.buffer();
+        int grain = Math.max(16, 4096 / Math.max(1, d));
+        Parallel.forRange(rows, grain, (from, to) -> {
+            float[] acc = new float[d];
+            float[] xr = new float[d];
+            for (int i = from; i < to; i++) {
+                if (accumulate) {
+                    ob.get(i * d, acc, 0, d);
+                } else {
+                    Arrays.fill(acc, 0f);
+                }
+                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                    float v = values[p];
+                    xb.get(colIdx[p] * d, xr, 0, d);
+                    for (int c = 0; c < d; c++) {
+                        acc[c] += v * xr[c];
+                    }
+                }
+                ob.put(i * d, acc, 0, d);
+            }
+        });
+    }
+
+    /**
+     * D^-1/2 (A + I) D^-1/2 for the bipartite graph A = [[0, R], [Rᵀ, 0]] of the given
+     * (user, item) pairs (repeated pairs count once), nodes ordered users then items.
+     */
+    public static CsrMatrix normalizedBipartite(int users, int items, int[] userIdx, int[] itemIdx) {
+        return normalized(users, items, userIdx, itemIdx, true);
+    }
+
+    /** D^-1/2 A D^-1/2 without self loops; a node with no edge has an empty row. */
+    public static CsrMatrix normalizedBipartiteNoSelfLoops(int users, int items, int[] userIdx, int[] itemIdx) {
+        return normalized(users, items, userIdx, itemIdx, false);
+    }
+
+    private static CsrMatrix normalized(int users, int items, int[] userIdx, int[] itemIdx, boolean selfLoops) {
+        if (userIdx.length != itemIdx.length) {
+            throw new IllegalArgumentException("user and item index arrays differ in length");
+        }
+        int n = users + items;
+        int e = userIdx.length;
+        int extra = selfLoops ? n : 0;
+        int[] r = new int[2 * e + extra];
+        int[] c = new int[2 * e + extra];
+        float[] v = new float[2 * e + extra];
+        for (int k = 0; k < e; k++) {
+            if (userIdx[k] < 0 || userIdx[k] >= users || itemIdx[k] < 0 || itemIdx[k] >= items) {
+                throw new IllegalArgumentException("edge " + k + " (" + userIdx[k] + ", " + itemIdx[k]
+                        + ") is outside " + users + " users × " + items + " items");
+            }
+            r[2 * k] = userIdx[k];
+            c[2 * k] = users + itemIdx[k];
+            r[2 * k + 1] = users + itemIdx[k];
+            c[2 * k + 1] = userIdx[k];
+            v[2 * k] = 1f;
+            v[2 * k + 1] = 1f;
+        }
+        for (int i = 0; i < extra; i++) {
+            r[2 * e + i] = i;
+            c[2 * e + i] = i;
+            v[2 * e + i] = 1f;
+        }
+        CsrMatrix summed = fromCoo(n, n, r, c, v, Duplicates.SUM);
+        // Binarise (a repeated pair is one edge), then scale by 1/sqrt(d_i d_j).
+        float[] vals = summed.values;
+        Arrays.fill(vals, 1f);
+        double[] invSqrt = new double[n];
+        for (int i = 0; i < n; i++) {
+            int deg = summed.rowPtr[i + 1] - summed.rowPtr[i];
+            invSqrt[i] = deg == 0 ? 0 : 1 / Math.sqrt(deg);
+        }
+        for (int i = 0; i < n; i++) {
+            for (int p = summed.rowPtr[i]; p < summed.rowPtr[i + 1]; p++) {
+                vals[p] = (float) (invSqrt[i] * invSqrt[summed.colIdx[p]]);
+            }
+        }
+        return summed;
+    }
+
+    /**
+     * Keeps each stored entry independently with probability keepProb and divides kept values by
+     * keepProb (the authors' SpAdjDropEdge). keepProb ≥ 1 returns this matrix.
+     */
+    public CsrMatrix edgeDropout(float keepProb, Rng rng) {
+        if (keepProb >= 1f) {
+            return this;
+        }
+        if (!(keepProb > 0f)) {
+            throw new IllegalArgumentException("keep probability must be in (0, 1], got " + keepProb);
+        }
+        int[] ptr = new int[rows + 1];
+        int[] c = new int[colIdx.length];
+        float[] v = new float[colIdx.length];
+        int out = 0;
+        for (int i = 0; i < rows; i++) {
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                if (rng.nextFloat() < keepProb) {
+                    c[out] = colIdx[p];
+                    v[out] = values[p] / keepProb;
+                    out++;
+                }
+            }
+            ptr[i + 1] = out;
+        }
+        return new CsrMatrix(rows, cols, ptr, Arrays.copyOf(c, out), Arrays.copyOf(v, out));
+    }
+
+    /** Dense copy, for tests and small matrices only. */
+    public float[][] toDense() {
+        float[][] d = new float[rows][cols];
+        for (int i = 0; i < rows; i++) {
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                d[i][colIdx[p]] += values[p];
+            }
+        }
+        return d;
+    }
+}
