@@ -8,6 +8,7 @@ import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.Blas;
 import org.diffmmj.tensor.BufferPool;
+import org.diffmmj.tensor.FastMath;
 import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
 
@@ -20,6 +21,7 @@ import org.diffmmj.tensor.Tensor;
 public final class Tape implements AutoCloseable {
 
     private static final int GRAIN = 1 << 15;
+    private static final OpProfile PROFILE = OpProfile.fromEnvironment();
 
     private final BufferPool pool;
     private final boolean recording;
@@ -34,6 +36,9 @@ public final class Tape implements AutoCloseable {
     private Tape(BufferPool pool, boolean recording) {
         this.pool = pool;
         this.recording = recording;
+        if (PROFILE != null) {
+            PROFILE.mark();
+        }
     }
 
     /** A tape for evaluation: no gradients, nothing saved for backward. */
@@ -104,10 +109,18 @@ public final class Tape implements AutoCloseable {
     }
 
     private void onBackward(Var out, Runnable step) {
+        if (PROFILE != null) {
+            PROFILE.endForward();
+        }
         if (out.requiresGrad) {
+            String op = PROFILE == null ? null : PROFILE.currentOp();
             backwardSteps.add(() -> {
                 if (out.grad != null) {
+                    long t0 = PROFILE == null ? 0 : System.nanoTime();
                     step.run();
+                    if (PROFILE != null) {
+                        PROFILE.add(op + ".backward", System.nanoTime() - t0);
+                    }
                 }
             });
         }
@@ -129,6 +142,9 @@ public final class Tape implements AutoCloseable {
             backwardSteps.get(i).run();
         }
         backwardSteps.clear();
+        if (PROFILE != null) {
+            PROFILE.mark();
+        }
     }
 
     @Override
@@ -169,6 +185,53 @@ public final class Tape implements AutoCloseable {
                     Blas.gemm(!transA, false, 1f, a.value, gy, 1f, gradOf(b));
                 } else {
                     Blas.gemm(true, transA, 1f, gy, a.value, 1f, gradOf(b));
+                }
+            }
+        });
+        return y;
+    }
+
+    /**
+     * x·w + bias (bias a 1×n row, or null), the bias written into the output before the gemm
+     * accumulates onto it, so a Linear layer costs one product and one pass.
+     */
+    public Var linear(Var x, Var w, Var bias) {
+        int m = x.rows();
+        int n = w.cols();
+        Tensor out = alloc(m, n);
+        if (bias != null) {
+            if (bias.rows() != 1 || bias.cols() != n) {
+                throw new IllegalArgumentException("linear: bias " + bias.value.shape() + " for " + n + " outputs");
+            }
+            FloatBuffer o = out.buffer();
+            FloatBuffer bb = bias.value.buffer();
+            Parallel.forRange(m, Math.max(1, GRAIN / Math.max(1, n)), (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    o.put(r * n, bb, 0, n);
+                }
+            });
+        }
+        Blas.gemm(false, false, 1f, x.value, w.value, bias == null ? 0f : 1f, out);
+        Var y = bias == null ? output(out, x, w) : output(out, x, w, bias);
+        onBackward(y, () -> {
+            Tensor gy = y.grad;
+            if (x.requiresGrad) {
+                Blas.gemm(false, true, 1f, gy, w.value, 1f, gradOf(x));
+            }
+            if (w.requiresGrad) {
+                Blas.gemm(true, false, 1f, x.value, gy, 1f, gradOf(w));
+            }
+            if (bias != null && bias.requiresGrad) {
+                FloatBuffer g = gy.buffer();
+                double[] sums = new double[n];
+                for (int r = 0; r < m; r++) {
+                    for (int c = 0; c < n; c++) {
+                        sums[c] += g.get(r * n + c);
+                    }
+                }
+                Tensor gb = gradOf(bias);
+                for (int c = 0; c < n; c++) {
+                    gb.set(0, c, gb.get(0, c) + (float) sums[c]);
                 }
             }
         });
@@ -347,15 +410,6 @@ public final class Tape implements AutoCloseable {
         throw new IllegalArgumentException(op + ": cannot broadcast " + b.value.shape() + " onto " + a.value.shape());
     }
 
-    private static int bIndex(Broadcast mode, int flat, int r, int c, int cols) {
-        return switch (mode) {
-            case SAME -> flat;
-            case ROW -> c;
-            case COLUMN -> r;
-            case SCALAR -> 0;
-        };
-    }
-
     @FunctionalInterface
     private interface BinaryKernel {
         float apply(float a, float b);
@@ -369,14 +423,43 @@ public final class Tape implements AutoCloseable {
         FloatBuffer av = a.value.buffer();
         FloatBuffer bv = b.value.buffer();
         FloatBuffer ov = out.buffer();
-        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, cols)), (from, to) -> {
-            for (int r = from; r < to; r++) {
-                for (int c = 0; c < cols; c++) {
-                    int i = r * cols + c;
-                    ov.put(i, f.apply(av.get(i), bv.get(bIndex(mode, i, r, c, cols))));
+        // One loop per broadcast mode, so the inner loop has no per-element dispatch.
+        switch (mode) {
+            case SAME -> Parallel.forRange(rows * cols, GRAIN, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    ov.put(i, f.apply(av.get(i), bv.get(i)));
                 }
+            });
+            case SCALAR -> {
+                float s = bv.get(0);
+                Parallel.forRange(rows * cols, GRAIN, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        ov.put(i, f.apply(av.get(i), s));
+                    }
+                });
             }
-        });
+            case ROW -> {
+                float[] row = new float[cols];
+                bv.get(0, row, 0, cols);
+                Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, cols)), (from, to) -> {
+                    for (int r = from; r < to; r++) {
+                        int base = r * cols;
+                        for (int c = 0; c < cols; c++) {
+                            ov.put(base + c, f.apply(av.get(base + c), row[c]));
+                        }
+                    }
+                });
+            }
+            case COLUMN -> Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, cols)), (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    int base = r * cols;
+                    float s = bv.get(r);
+                    for (int c = 0; c < cols; c++) {
+                        ov.put(base + c, f.apply(av.get(base + c), s));
+                    }
+                }
+            });
+        }
         return output(out, a, b);
     }
 
@@ -464,11 +547,18 @@ public final class Tape implements AutoCloseable {
                 FloatBuffer bv = b.value.buffer();
                 FloatBuffer ga = gradOf(a).buffer();
                 int cols = a.cols();
+                float[] row = mode == Broadcast.ROW ? new float[cols] : null;
+                if (row != null) {
+                    bv.get(0, row, 0, cols);
+                }
                 Parallel.forRange(a.rows(), Math.max(1, GRAIN / Math.max(1, cols)), (from, to) -> {
                     for (int r = from; r < to; r++) {
+                        int base = r * cols;
+                        float rowScalar = mode == Broadcast.COLUMN ? bv.get(r) : mode == Broadcast.SCALAR ? bv.get(0) : 0f;
                         for (int c = 0; c < cols; c++) {
-                            int i = r * cols + c;
-                            ga.put(i, ga.get(i) + gy.get(i) * bv.get(bIndex(mode, i, r, c, cols)));
+                            int i = base + c;
+                            float bval = mode == Broadcast.SAME ? bv.get(i) : mode == Broadcast.ROW ? row[c] : rowScalar;
+                            ga.put(i, ga.get(i) + gy.get(i) * bval);
                         }
                     }
                 });
@@ -493,14 +583,22 @@ public final class Tape implements AutoCloseable {
         float apply(float x, float y);
     }
 
+    private static final int CHUNK = 4096;
+
     private Var unary(Var a, UnaryKernel f, Derivative df) {
         int n = a.rows() * a.cols();
         Tensor out = alloc(a.rows(), a.cols());
         FloatBuffer x = a.value.buffer();
         FloatBuffer o = out.buffer();
         Parallel.forRange(n, GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                o.put(i, f.apply(x.get(i)));
+            float[] buf = new float[Math.min(CHUNK, to - from)];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                x.get(start, buf, 0, len);
+                for (int i = 0; i < len; i++) {
+                    buf[i] = f.apply(buf[i]);
+                }
+                o.put(start, buf, 0, len);
             }
         });
         Var y = output(out, a);
@@ -508,10 +606,50 @@ public final class Tape implements AutoCloseable {
             FloatBuffer gy = y.grad.buffer();
             FloatBuffer gx = gradOf(a).buffer();
             Parallel.forRange(n, GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    gx.put(i, gx.get(i) + gy.get(i) * df.apply(x.get(i), o.get(i)));
+                int size = Math.min(CHUNK, to - from);
+                float[] xs = new float[size];
+                float[] ys = new float[size];
+                float[] gys = new float[size];
+                float[] gxs = new float[size];
+                for (int start = from; start < to; start += CHUNK) {
+                    int len = Math.min(CHUNK, to - start);
+                    x.get(start, xs, 0, len);
+                    o.get(start, ys, 0, len);
+                    gy.get(start, gys, 0, len);
+                    gx.get(start, gxs, 0, len);
+                    for (int i = 0; i < len; i++) {
+                        gxs[i] += gys[i] * df.apply(xs[i], ys[i]);
+                    }
+                    gx.put(start, gxs, 0, len);
                 }
             });
+        });
+        return y;
+    }
+
+    /** alpha·a + beta·b for same-shape a and b, in one pass. */
+    public Var affine(Var a, float alpha, Var b, float beta) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("affine: shapes differ, " + a.value.shape() + " vs " + b.value.shape());
+        }
+        Var y = binary(a, b, "affine", (p, q) -> alpha * p + beta * q);
+        onBackward(y, () -> {
+            int n = a.rows() * a.cols();
+            FloatBuffer gy = y.grad.buffer();
+            Var[] inputs = {a, b};
+            float[] factors = {alpha, beta};
+            for (int j = 0; j < 2; j++) {
+                Var v = inputs[j];
+                if (v.requiresGrad) {
+                    float k = factors[j];
+                    FloatBuffer g = gradOf(v).buffer();
+                    Parallel.forRange(n, GRAIN, (from, to) -> {
+                        for (int i = from; i < to; i++) {
+                            g.put(i, g.get(i) + k * gy.get(i));
+                        }
+                    });
+                }
+            }
         });
         return y;
     }
@@ -525,11 +663,11 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var tanh(Var a) {
-        return unary(a, x -> (float) Math.tanh(x), (x, y) -> 1f - y * y);
+        return unary(a, FastMath::tanh, (x, y) -> 1f - y * y);
     }
 
     public Var sigmoid(Var a) {
-        return unary(a, x -> (float) (1 / (1 + Math.exp(-x))), (x, y) -> y * (1f - y));
+        return unary(a, FastMath::sigmoid, (x, y) -> y * (1f - y));
     }
 
     /** log σ(x) = min(x, 0) − log1p(e^−|x|), stable for large |x|. */
@@ -543,7 +681,7 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var exp(Var a) {
-        return unary(a, x -> (float) Math.exp(x), (x, y) -> y);
+        return unary(a, FastMath::exp, (x, y) -> y);
     }
 
     public Var log(Var a) {
@@ -811,24 +949,29 @@ public final class Tape implements AutoCloseable {
         double[] rowLoss = new double[n];
         FloatBuffer pb = probs.buffer();
         Parallel.forRange(n, 16, (from, to) -> {
+            // Each row is copied out, turned into probabilities on the heap, and copied back:
+            // bulk copies are memcpy-fast, element access to the native buffer is not.
+            float[] row = new float[candidates];
             for (int r = from; r < to; r++) {
                 int base = r * candidates;
+                pb.get(base, row, 0, candidates);
                 float max = Float.NEGATIVE_INFINITY;
                 for (int c = 0; c < candidates; c++) {
-                    max = Math.max(max, pb.get(base + c));
+                    max = Math.max(max, row[c]);
                 }
-                double positiveLogit = pb.get(base + positives[r]);
+                double positiveLogit = row[positives[r]];
                 double sum = 0;
                 for (int c = 0; c < candidates; c++) {
-                    float e = (float) Math.exp(pb.get(base + c) - max);
-                    pb.put(base + c, e);
+                    float e = FastMath.exp(row[c] - max);
+                    row[c] = e;
                     sum += e;
                 }
                 rowLoss[r] = max + Math.log(sum) - positiveLogit;
                 float inv = (float) (1 / sum);
                 for (int c = 0; c < candidates; c++) {
-                    pb.put(base + c, pb.get(base + c) * inv);
+                    row[c] *= inv;
                 }
+                pb.put(base, row, 0, candidates);
             }
         });
         double total = 0;

@@ -1,6 +1,7 @@
 package org.diffmmj.model.diffmm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.diffmmj.autograd.Parameter;
@@ -12,8 +13,13 @@ import org.diffmmj.tensor.Tensor;
 
 /**
  * One modality's denoiser: predicts x0 from a noisy interaction row x_t and its timestep.
- * h = tanh(Linear([dropout(x), Linear(te)])) through the hidden sizes, then back out to the
- * item count with no activation on the output (DiffRec's MLP, "x0" mean type).
+ * h = tanh(Linear_{I+10→h}([dropout(x), Linear_{10→10}(te(t))])) through the hidden sizes, then
+ * back out to the item count with no activation on the output (DiffRec's MLP, "x0" mean type).
+ *
+ * <p>The first Linear's weight is kept as two blocks, the rows that multiply x and the rows that
+ * multiply the time embedding: [x, emb]·W = x·W_x + emb·W_t, without materialising the
+ * concatenation. When every row of a batch has the same timestep (graph generation), the time
+ * term is one row broadcast over the batch.
  */
 public final class Denoiser {
 
@@ -23,9 +29,10 @@ public final class Denoiser {
     private final float inputDropout;
     private final Parameter embWeight;
     private final Parameter embBias;
+    private final Parameter firstItemWeight;
+    private final Parameter firstTimeWeight;
     private final List<Parameter> weights = new ArrayList<>();
     private final List<Parameter> biases = new ArrayList<>();
-    private final int hiddenLayers;
 
     public Denoiser(String modality, int items, int[] hidden, int timeDim, float inputDropout, Rng rng) {
         if (hidden.length == 0) {
@@ -35,24 +42,29 @@ public final class Denoiser {
         this.items = items;
         this.timeDim = timeDim;
         this.inputDropout = inputDropout;
-        this.embWeight = new Parameter(modality + ".denoiser.emb.weight", Init.xavierNormal(timeDim, timeDim, rng));
-        this.embBias = new Parameter(modality + ".denoiser.emb.bias", Init.normal(1, timeDim, 0.001f, rng));
+        String prefix = modality + ".denoiser.";
+        this.embWeight = new Parameter(prefix + "emb.weight", Init.xavierNormal(timeDim, timeDim, rng));
+        this.embBias = new Parameter(prefix + "emb.bias", Init.normal(1, timeDim, 0.001f, rng));
+        // The first layer's weight is N(0, sqrt(2/(fan_in + fan_out))) with fan_in = items + timeDim.
+        float firstStd = (float) Math.sqrt(2.0 / (items + timeDim + hidden[0]));
+        this.firstItemWeight = new Parameter(prefix + "layer0.weight.items", Init.normal(items, hidden[0], firstStd, rng));
+        this.firstTimeWeight = new Parameter(prefix + "layer0.weight.time", Init.normal(timeDim, hidden[0], firstStd, rng));
+        biases.add(new Parameter(prefix + "layer0.bias", Init.normal(1, hidden[0], 0.001f, rng)));
         List<int[]> shapes = new ArrayList<>();
-        int in = items + timeDim;
-        for (int h : hidden) {
-            shapes.add(new int[] {in, h});
-            in = h;
+        int in = hidden[0];
+        for (int k = 1; k < hidden.length; k++) {
+            shapes.add(new int[] {in, hidden[k]});
+            in = hidden[k];
         }
         for (int k = hidden.length - 2; k >= 0; k--) {
             shapes.add(new int[] {in, hidden[k]});
             in = hidden[k];
         }
         shapes.add(new int[] {in, items});
-        hiddenLayers = hidden.length;
         for (int k = 0; k < shapes.size(); k++) {
             int[] s = shapes.get(k);
-            weights.add(new Parameter(modality + ".denoiser.layer" + k + ".weight", Init.xavierNormal(s[0], s[1], rng)));
-            biases.add(new Parameter(modality + ".denoiser.layer" + k + ".bias", Init.normal(1, s[1], 0.001f, rng)));
+            weights.add(new Parameter(prefix + "layer" + (k + 1) + ".weight", Init.xavierNormal(s[0], s[1], rng)));
+            biases.add(new Parameter(prefix + "layer" + (k + 1) + ".bias", Init.normal(1, s[1], 0.001f, rng)));
         }
     }
 
@@ -61,13 +73,9 @@ public final class Denoiser {
     }
 
     public List<Parameter> parameters() {
-        List<Parameter> all = new ArrayList<>();
-        all.add(embWeight);
-        all.add(embBias);
-        for (int k = 0; k < weights.size(); k++) {
-            all.add(weights.get(k));
-            all.add(biases.get(k));
-        }
+        List<Parameter> all = new ArrayList<>(List.of(embWeight, embBias, firstItemWeight, firstTimeWeight));
+        all.addAll(biases);
+        all.addAll(weights);
         return all;
     }
 
@@ -80,21 +88,20 @@ public final class Denoiser {
             throw new IllegalArgumentException("denoiser input is " + x.rows() + "×" + x.cols() + ", expected "
                     + timesteps.length + "×" + items);
         }
-        Tensor te = tape.pool().acquire(timesteps.length, timeDim);
-        TimeEmbedding.fill(timesteps, te);
-        Var emb = tape.add(tape.matmul(tape.adopt(te), tape.param(embWeight)), tape.param(embBias));
+        boolean shared = Arrays.stream(timesteps).allMatch(t -> t == timesteps[0]);
+        int[] embedded = shared ? new int[] {timesteps[0]} : timesteps;
+        Tensor te = tape.pool().acquire(embedded.length, timeDim);
+        TimeEmbedding.fill(embedded, te);
+        Var emb = tape.linear(tape.adopt(te), tape.param(embWeight), tape.param(embBias));
         Var input = training && inputDropout > 0 ? tape.dropout(x, inputDropout, rng) : x;
-        Var h = tape.concatCols(input, emb);
+        Var timeTerm = tape.linear(emb, tape.param(firstTimeWeight), tape.param(biases.get(0)));
+        // A shared timestep gives a 1×h row that the linear layer takes as its bias.
+        Var h = shared ? tape.linear(input, tape.param(firstItemWeight), timeTerm)
+                : tape.add(tape.linear(input, tape.param(firstItemWeight), null), timeTerm);
         for (int k = 0; k < weights.size(); k++) {
-            h = tape.add(tape.matmul(h, tape.param(weights.get(k))), tape.param(biases.get(k)));
-            if (k < weights.size() - 1) {
-                h = tape.tanh(h);
-            }
+            h = tape.tanh(h);
+            h = tape.linear(h, tape.param(weights.get(k)), tape.param(biases.get(k + 1)));
         }
         return h;
-    }
-
-    int hiddenLayers() {
-        return hiddenLayers;
     }
 }

@@ -75,8 +75,7 @@ public final class GaussianDiffusion {
         for (int step = schedule.steps() - 1; step >= 0; step--) {
             java.util.Arrays.fill(t, step);
             Var predicted = denoiser.forward(tape, x, t, false, null);
-            x = tape.add(tape.scale(predicted, (float) schedule.posteriorCoef1(step)),
-                    tape.scale(x, (float) schedule.posteriorCoef2(step)));
+            x = tape.affine(predicted, (float) schedule.posteriorCoef1(step), x, (float) schedule.posteriorCoef2(step));
         }
         return x;
     }

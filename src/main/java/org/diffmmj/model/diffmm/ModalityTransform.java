@@ -64,8 +64,9 @@ public final class ModalityTransform implements AutoCloseable {
 
     /** G_m = T_m(F_m), items × dim. */
     public Var apply(Tape tape) {
-        Var projected = tape.matmul(tape.constant(features), tape.param(weight));
-        return kind == Kind.LINEAR ? tape.add(projected, tape.param(bias)) : tape.leakyRelu(projected, 0.2f);
+        Var f = tape.constant(features);
+        return kind == Kind.LINEAR ? tape.linear(f, tape.param(weight), tape.param(bias))
+                : tape.leakyRelu(tape.matmul(f, tape.param(weight)), 0.2f);
     }
 
     @Override

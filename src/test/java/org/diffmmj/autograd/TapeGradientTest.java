@@ -1,0 +1,182 @@
+package org.diffmmj.autograd;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import org.diffmmj.random.Rng;
+import org.diffmmj.sparse.CsrMatrix;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * A finite-difference check of every op's backward. Each loss is Σ w ⊙ op(x) with a fixed
+ * random w, so the upstream gradient is not uniform.
+ */
+class TapeGradientTest {
+
+    private static final float H = 1e-2f;
+    private static final double TOL = 2e-2;
+
+    private final Rng rng = new Rng(11);
+
+    private Parameter param(String name, int rows, int cols, float lo, float hi) {
+        Tensor t = Tensor.zeros(rows, cols);
+        rng.fillUniform(t, lo, hi);
+        return new Parameter(name, t);
+    }
+
+    private Parameter param(String name, int rows, int cols) {
+        return param(name, rows, cols, -1f, 1f);
+    }
+
+    /** Σ w ⊙ y with a weight tensor fixed per shape. */
+    private GradCheck.Loss weighted(java.util.function.Function<Tape, Var> op, int rows, int cols) {
+        Tensor w = Tensor.zeros(rows, cols);
+        rng.fillUniform(w, -1f, 1f);
+        return tape -> tape.sum(tape.mul(op.apply(tape), tape.constant(w)));
+    }
+
+    private void check(java.util.function.Function<Tape, Var> op, int rows, int cols, Parameter... ps) {
+        GradCheck.check(List.of(ps), weighted(op, rows, cols), H, TOL);
+    }
+
+    @Test
+    void matmulAllTranspositions() {
+        Parameter a = param("a", 3, 4);
+        Parameter b = param("b", 4, 5);
+        Parameter at = param("at", 4, 3);
+        Parameter bt = param("bt", 5, 4);
+        check(t -> t.matmul(t.param(a), t.param(b)), 3, 5, a, b);
+        check(t -> t.matmul(t.param(at), t.param(b), true, false), 3, 5, at, b);
+        check(t -> t.matmul(t.param(a), t.param(bt), false, true), 3, 5, a, bt);
+        check(t -> t.matmul(t.param(at), t.param(bt), true, true), 3, 5, at, bt);
+    }
+
+    @Test
+    void linearWithAndWithoutBiasAndAffine() {
+        Parameter x = param("x", 3, 4);
+        Parameter w = param("w", 4, 2);
+        Parameter bias = param("bias", 1, 2);
+        Parameter y = param("y", 3, 4);
+        check(t -> t.linear(t.param(x), t.param(w), t.param(bias)), 3, 2, x, w, bias);
+        check(t -> t.linear(t.param(x), t.param(w), null), 3, 2, x, w);
+        check(t -> t.affine(t.param(x), 0.3f, t.param(y), -1.7f), 3, 4, x, y);
+    }
+
+    @Test
+    void sparseTimesDense() {
+        CsrMatrix s = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 1, 2, 2}, new int[] {0, 3, 1, 0, 2},
+                new float[] {0.5f, -1f, 2f, 1.5f, 0.25f}, CsrMatrix.Duplicates.ERROR);
+        Parameter x = param("x", 4, 2);
+        check(t -> t.spmm(s, t.param(x)), 3, 2, x);
+    }
+
+    @Test
+    void gatherWithRepeatsScatterAdds() {
+        Parameter x = param("x", 5, 3);
+        check(t -> t.gatherRows(t.param(x), new int[] {4, 0, 4, 2}), 4, 3, x);
+    }
+
+    @Test
+    void concatenationAndSlicing() {
+        Parameter a = param("a", 2, 3);
+        Parameter b = param("b", 3, 3);
+        Parameter c = param("c", 2, 2);
+        check(t -> t.concatRows(t.param(a), t.param(b)), 5, 3, a, b);
+        check(t -> t.concatCols(t.param(a), t.param(c)), 2, 5, a, c);
+        check(t -> t.sliceRows(t.param(b), 1, 3), 2, 3, b);
+        check(t -> t.sliceCols(t.param(b), 1, 3), 3, 2, b);
+    }
+
+    @Test
+    void arithmeticWithEveryBroadcast() {
+        Parameter a = param("a", 3, 4);
+        Parameter same = param("same", 3, 4);
+        Parameter row = param("row", 1, 4);
+        Parameter col = param("col", 3, 1);
+        Parameter scalar = param("scalar", 1, 1);
+        for (Parameter b : new Parameter[] {same, row, col, scalar}) {
+            check(t -> t.add(t.param(a), t.param(b)), 3, 4, a, b);
+            check(t -> t.sub(t.param(a), t.param(b)), 3, 4, a, b);
+            check(t -> t.mul(t.param(a), t.param(b)), 3, 4, a, b);
+        }
+        check(t -> t.scale(t.param(a), -2.5f), 3, 4, a);
+        check(t -> t.addScalar(t.param(a), 0.7f), 3, 4, a);
+    }
+
+    @Test
+    void elementWiseFunctions() {
+        Parameter a = param("a", 3, 4, -2f, 2f);
+        Parameter positive = param("p", 3, 4, 0.5f, 2f);
+        check(t -> t.tanh(t.param(a)), 3, 4, a);
+        check(t -> t.sigmoid(t.param(a)), 3, 4, a);
+        check(t -> t.logSigmoid(t.param(a)), 3, 4, a);
+        check(t -> t.exp(t.param(a)), 3, 4, a);
+        check(t -> t.log(t.param(positive)), 3, 4, positive);
+        check(t -> t.square(t.param(a)), 3, 4, a);
+        // Keep entries away from the kink at 0 where the derivative jumps.
+        Parameter away = param("away", 3, 4, 0.2f, 1f);
+        Parameter negative = param("neg", 3, 4, -1f, -0.2f);
+        check(t -> t.leakyRelu(t.param(away), 0.2f), 3, 4, away);
+        check(t -> t.leakyRelu(t.param(negative), 0.2f), 3, 4, negative);
+    }
+
+    @Test
+    void rowWiseAndReductions() {
+        Parameter a = param("a", 3, 4);
+        Parameter b = param("b", 3, 4);
+        Parameter v = param("v", 1, 5);
+        check(t -> t.rowL2Normalize(t.param(a), 1e-12f), 3, 4, a);
+        check(t -> t.softmax(t.param(v)), 1, 5, v);
+        check(t -> t.rowSum(t.param(a)), 3, 1, a);
+        check(t -> t.rowMean(t.param(a)), 3, 1, a);
+        check(t -> t.rowDot(t.param(a), t.param(b)), 3, 1, a, b);
+        check(t -> t.sum(t.param(a)), 1, 1, a);
+        check(t -> t.mean(t.param(a)), 1, 1, a);
+    }
+
+    @Test
+    void dropoutWithAFixedMask() {
+        Parameter a = param("a", 4, 6);
+        // The same seed gives the same mask in every evaluation of the loss.
+        check(t -> t.dropout(t.param(a), 0.5f, new Rng(5)), 4, 6, a);
+    }
+
+    @Test
+    void fusedInfoNce() {
+        Parameter anchors = param("anchors", 3, 4);
+        Parameter all = param("all", 5, 4);
+        GradCheck.check(List.of(anchors, all),
+                t -> t.infoNce(t.param(anchors), t.param(all), new int[] {2, 0, 2}, 0.5f), H, TOL);
+    }
+
+    @Test
+    void compositeTwoLayerMlpWithTanh() {
+        Parameter x = param("x", 4, 5);
+        Parameter w1 = param("w1", 5, 6);
+        Parameter b1 = param("b1", 1, 6);
+        Parameter w2 = param("w2", 6, 3);
+        GradCheck.check(List.of(x, w1, b1, w2), weighted(t -> t.matmul(
+                t.tanh(t.add(t.matmul(t.param(x), t.param(w1)), t.param(b1))), t.param(w2)), 4, 3), H, TOL);
+    }
+
+    @Test
+    void compositeInfoNceOverNormalisedRows() {
+        Parameter a = param("a", 6, 3);
+        Parameter b = param("b", 6, 3);
+        int[] nodes = {1, 4, 4};
+        GradCheck.check(List.of(a, b), t -> t.infoNce(
+                t.rowL2Normalize(t.gatherRows(t.param(a), nodes), 1e-12f),
+                t.rowL2Normalize(t.param(b), 1e-12f), nodes, 0.5f), H, TOL);
+    }
+
+    @Test
+    void compositeTwoHopSparsePropagation() {
+        CsrMatrix g = CsrMatrix.normalizedBipartite(3, 2, new int[] {0, 1, 2, 2}, new int[] {0, 1, 0, 1});
+        Parameter e = param("e", 5, 3);
+        check(t -> {
+            Var one = t.spmm(g, t.param(e));
+            return t.add(one, t.spmm(g, one));
+        }, 5, 3, e);
+    }
+}
