@@ -58,7 +58,8 @@ public final class RecommendationServer implements AutoCloseable {
                 (e, ctx) -> json(ctx, 404, Map.of("error", e.getMessage())));
         app.exception(Exception.class, (e, ctx) -> json(ctx, 500, Map.of("error", "internal error")));
         app.error(404, ctx -> {
-            if (ctx.result() == null) {
+            String type = ctx.res().getContentType();
+            if (type == null || !type.startsWith("application/json")) {
                 json(ctx, 404, Map.of("error", "no such endpoint: " + ctx.method() + " " + ctx.path()));
             }
         });
