@@ -2,6 +2,8 @@ package org.diffmmj.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,7 +13,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.Dataset;
+import org.diffmmj.io.AtomicFiles;
 import org.diffmmj.io.SavedModel;
+import org.diffmmj.io.TrainingState;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.diffmmj.model.ModelSpec;
 import org.diffmmj.model.Recommender;
 import org.diffmmj.random.Rng;
@@ -63,6 +68,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Hide the per-batch progress bar.")
     boolean noProgress;
 
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "Continue an interrupted 'train --out DIR' run after its last completed epoch, with its original options.")
+    Path resumeDir;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private boolean resuming;
+
+    private static final String COMMAND_FILE = "command.json";
+
     TrainingConfig trainingConfig() {
         return TrainingConfig.builder().epochs(epochs).learningRate(lr).batchSize(batch).seed(seed)
                 .evalEvery(evalEvery).patience(patience).selectionMetric(metric).ks(ks)
@@ -71,11 +87,18 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (resumeDir != null) {
+            return resume();
+        }
         ModelSpec spec = modelOptions.spec(batch);
         TrainingConfig config = trainingConfig();
         Dataset dataset = data.load();
         if (out != null) {
             Files.createDirectories(out);
+            if (!resuming) {
+                List<String> args = this.spec.commandLine().getParseResult().originalArgs();
+                AtomicFiles.write(out.resolve(COMMAND_FILE), new ObjectMapper().writeValueAsBytes(Map.of("args", args)));
+            }
         }
         Map<String, Object> runInfo = new LinkedHashMap<>();
         runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
@@ -94,7 +117,11 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 h.writeJson(out.resolve("metrics.json"));
             };
-            history = new Trainer(config).fit(recommender, dataset, runInfo, listener);
+            Trainer trainer = new Trainer(config);
+            if (out != null) {
+                trainer.withState(out.resolve(TrainingState.FILE_NAME), resuming);
+            }
+            history = trainer.fit(recommender, dataset, runInfo, listener);
         }
         if (out != null) {
             history.writeJson(out.resolve("metrics.json"));
@@ -106,6 +133,29 @@ public final class TrainCommand implements Callable<Integer> {
                     + out.resolve(SavedModel.FILE_NAME) + " (the validation-selected model)");
         }
         return 0;
+    }
+
+    /** Re-runs the original command of {@code resumeDir} from its saved training state. */
+    private Integer resume() throws Exception {
+        List<String> given = this.spec.commandLine().getParseResult().originalArgs();
+        if (given.size() != 2) {
+            throw new IllegalArgumentException("use --resume DIR alone; the run's original options are read from DIR/"
+                    + COMMAND_FILE);
+        }
+        Path commandFile = resumeDir.resolve(COMMAND_FILE);
+        if (!Files.exists(commandFile) || !Files.exists(resumeDir.resolve(TrainingState.FILE_NAME))) {
+            throw new IllegalArgumentException(resumeDir + " holds no resumable run (needs " + COMMAND_FILE + " and "
+                    + TrainingState.FILE_NAME + " written by 'train --out')");
+        }
+        List<String> args = new ArrayList<>();
+        new ObjectMapper().readTree(commandFile.toFile()).get("args").forEach(a -> args.add(a.asText()));
+        TrainCommand original = new TrainCommand();
+        picocli.CommandLine cl = new picocli.CommandLine(original);
+        cl.parseArgs(args.toArray(new String[0]));
+        original.spec = cl.getCommandSpec();
+        original.resuming = true;
+        System.err.println("resuming: train " + String.join(" ", args));
+        return original.call();
     }
 
     private void printSummary(TrainingHistory history) {

@@ -43,6 +43,11 @@ public interface Recommender extends AutoCloseable {
         return List.of();
     }
 
+    /** Optimisers the model runs itself in {@link #beforeEpoch} (their state is checkpointed). */
+    default List<org.diffmmj.optim.Adam> auxiliaryOptimizers() {
+        return List.of();
+    }
+
     @Override
     default void close() {
     }

@@ -16,6 +16,7 @@ import org.diffmmj.autograd.Tape;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.eval.Evaluator;
 import org.diffmmj.eval.MetricReport;
+import org.diffmmj.io.TrainingState;
 import org.diffmmj.model.EmbeddingScorer;
 import org.diffmmj.model.EpochContext;
 import org.diffmmj.model.LossTerms;
@@ -39,9 +40,21 @@ public final class Trainer {
     }
 
     private final TrainingConfig config;
+    private java.nio.file.Path stateFile;
+    private boolean resume;
 
     public Trainer(TrainingConfig config) {
         this.config = config;
+    }
+
+    /**
+     * Saves the full training state to {@code file} after every epoch; with {@code resume}, first
+     * continues from the state already there (after its last completed epoch).
+     */
+    public Trainer withState(java.nio.file.Path file, boolean resume) {
+        this.stateFile = file;
+        this.resume = resume;
+        return this;
     }
 
     public TrainingHistory fit(Recommender model, Dataset data, Map<String, Object> runInfo, EpochListener listener) {
@@ -53,9 +66,38 @@ public final class Trainer {
         String metric = config.selectionMetric();
         double bestVal = Double.NEGATIVE_INFINITY;
         int sinceBest = 0;
+        int firstEpoch = 0;
+        List<org.diffmmj.autograd.Parameter> stateParams = new java.util.ArrayList<>(model.parameters());
+        stateParams.addAll(model.auxiliaryParameters());
+        List<Adam> optimizers = new java.util.ArrayList<>(List.of(optimizer));
+        optimizers.addAll(model.auxiliaryOptimizers());
+        if (resume) {
+            try {
+                TrainingState.Restored restored = TrainingState.load(stateFile, stateParams, optimizers);
+                history.restoreEpochs(restored.history());
+                firstEpoch = restored.lastEpoch() + 1;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            for (EpochRecord r : history.epochs()) {
+                if (r.evaluated()) {
+                    double v = r.val().get(metric);
+                    if (v > bestVal) {
+                        bestVal = v;
+                        sinceBest = 0;
+                    } else {
+                        sinceBest += config.evalEvery();
+                    }
+                }
+            }
+            LOG.info("resuming after epoch {} from {}", firstEpoch - 1, stateFile);
+        }
         BufferPool pool = new BufferPool();
         try {
-            for (int epoch = 0; epoch < config.epochs(); epoch++) {
+            for (int epoch = 0; epoch < firstEpoch; epoch++) {
+                root.split();
+            }
+            for (int epoch = firstEpoch; epoch < config.epochs(); epoch++) {
                 Rng epochRng = root.split();
                 Rng modelRng = epochRng.split();
                 Rng samplingRng = epochRng.split();
@@ -83,6 +125,13 @@ public final class Trainer {
                 }
                 EpochRecord record = new EpochRecord(epoch, losses, val, test, timer.seconds());
                 history.add(record);
+                if (stateFile != null) {
+                    try {
+                        TrainingState.save(stateFile, epoch, stateParams, optimizers, history.toJson());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException("saving the training state to " + stateFile, e);
+                    }
+                }
                 LOG.info(logLine(record, metric));
                 if (listener != null) {
                     try {

@@ -29,6 +29,27 @@ public final class TrainingHistory {
         this.runInfo = new LinkedHashMap<>(runInfo);
     }
 
+    /** Rebuilds the epochs written by {@link #toJson()} (for a resumed run). */
+    @SuppressWarnings("unchecked")
+    public void restoreEpochs(Map<String, Object> json) {
+        epochs.clear();
+        for (Object o : (List<Object>) json.get("epochs")) {
+            Map<String, Object> e = (Map<String, Object>) o;
+            epochs.add(new EpochRecord(((Number) e.get("epoch")).intValue(), doubles(e.get("losses")),
+                    doubles(e.get("val")), doubles(e.get("test")), doubles(e.get("seconds"))));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Double> doubles(Object o) {
+        if (o == null) {
+            return null;
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        ((Map<String, Object>) o).forEach((k, v) -> out.put(k, ((Number) v).doubleValue()));
+        return out;
+    }
+
     public void add(EpochRecord record) {
         epochs.add(record);
     }

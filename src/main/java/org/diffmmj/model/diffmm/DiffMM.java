@@ -113,6 +113,11 @@ public final class DiffMM implements Recommender {
         return ps;
     }
 
+    @Override
+    public List<Adam> auxiliaryOptimizers() {
+        return List.copyOf(denoiserOptimizers);
+    }
+
     public List<Denoiser> denoisers() {
         return List.copyOf(denoisers);
     }
