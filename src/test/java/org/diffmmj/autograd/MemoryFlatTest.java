@@ -19,13 +19,13 @@ import org.junit.jupiter.api.Test;
  * <p>The training runs in a child JVM so that memory left behind by other test classes in the
  * surefire JVM (freed later, shrinking RSS) does not disturb the measurement. The same loop
  * first runs {@value #JIT_WARMUP_STEPS} uncounted steps: without them the C2 compiler's own
- * memory (about 20 MB, measured here, absent with C1 only) lands between steps 1,000 and 2,000
+ * memory (10–20 MB, measured here, absent with C1 only) lands in the first few thousand steps
  * and would be mistaken for engine growth. The child's heap is fixed and pre-touched so heap
  * resizing (growth, or shrinking after a collection) does not move RSS either.
  */
 class MemoryFlatTest {
 
-    static final int JIT_WARMUP_STEPS = 3000;
+    static final int JIT_WARMUP_STEPS = 8000;
 
     static long rssKiB() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
