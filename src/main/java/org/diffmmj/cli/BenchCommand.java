@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -106,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.put("peak_rss_mb", peakRssMb());
         out.put("phases", phases);
         if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            System.out.println(Json.pretty(out));
         } else {
             System.out.printf("DiffMM on %s: median epoch %.2f s over %d epochs (roofline %.1f GFLOP/s -> ideal %.2f s), peak RSS %d MB%n",
                     dataset.name(), epochMedian, measured.size(), roofline, totalGflop / roofline, peakRssMb());

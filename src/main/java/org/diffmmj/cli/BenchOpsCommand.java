@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.openblas.global.openblas;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -99,7 +97,7 @@ public final class BenchOpsCommand implements Callable<Integer> {
         out.putAll(spmm);
         out.put("spmm_backward_ms", (Double) spmm.get("spmm_forward_backward_ms") - (Double) spmm.get("spmm_forward_ms"));
         if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            System.out.println(Json.pretty(out));
         } else {
             System.out.printf("OpenBLAS threads %d, medians of %d runs%n", Blas.threads(), repeats);
             for (Map<String, Object> r : matmul) {

@@ -18,8 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -84,7 +82,7 @@ public final class BenchServeCommand implements Callable<Integer> {
             latency.put("max", lat.length == 0 ? 0 : lat[lat.length - 1] / 1e6);
             out.put("latency_ms", latency);
             if (json) {
-                System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+                System.out.println(Json.pretty(out));
             } else {
                 System.out.printf("%d clients, %.1f s: %d requests, %d errors, %.0f req/s, p50 %.3f ms, p99 %.3f ms%n",
                         clients, r.elapsed, r.requests.get(), r.errors.get(), r.requests.get() / r.elapsed,

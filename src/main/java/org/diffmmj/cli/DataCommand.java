@@ -6,13 +6,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.DataFormat;
+import org.diffmmj.io.AtomicFiles;
 import org.diffmmj.data.DataInfo;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.DatasetLoader;
@@ -44,7 +43,7 @@ public final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             Map<String, Object> info = DataInfo.of(data.load());
             if (json) {
-                System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(info));
+                System.out.println(Json.pretty(info));
             } else {
                 info.forEach((k, v) -> System.out.printf("%-22s %s%n", k, v));
             }
@@ -128,13 +127,7 @@ public final class DataCommand implements Runnable {
                 Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
         } finally {
-            if (Files.exists(tmp)) {
-                try (Stream<Path> walk = Files.walk(tmp)) {
-                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
+            AtomicFiles.deleteTree(tmp);
         }
     }
 }

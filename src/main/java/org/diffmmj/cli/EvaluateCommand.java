@@ -5,8 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,7 +47,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             out.put("val", evaluator.evaluate(scorer, dataset.train(), dataset.validation()).values());
             out.put("test", evaluator.evaluate(scorer, dataset.train(), dataset.test()).values());
             if (json) {
-                System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+                System.out.println(Json.pretty(out));
             } else {
                 System.out.println(saved.modelName() + " (epoch " + out.get("epoch") + ")");
                 System.out.println("  val  " + out.get("val"));

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The embedded default dataset: a small synthetic multi-modal set, generated once and cached
@@ -55,19 +53,8 @@ public final class DefaultData {
                 }
             }
         } finally {
-            deleteTree(tmp);
+            org.diffmmj.io.AtomicFiles.deleteTree(tmp);
         }
         return dir;
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.diffmmj.data.Interactions;
 import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.TopK;
 
 /**
  * Full-ranking Recall, Precision and NDCG at several K, with the paper authors' definitions:
@@ -67,7 +68,7 @@ public final class Evaluator {
                     for (int p = trainPtr[u]; p < trainPtr[u + 1]; p++) {
                         buf[base + trainItems[p]] = Float.NEGATIVE_INFINITY;
                     }
-                    int found = select(buf, base, items, topK, top, best);
+                    int found = TopK.select(buf, base, items, topK, top, 0, best);
                     int relevant = heldOut.userDegree(u);
                     for (int kk = 0; kk < ks.length; kk++) {
                         int k = ks[kk];
@@ -110,39 +111,5 @@ public final class Evaluator {
 
     private static double log2(double x) {
         return Math.log(x) / Math.log(2);
-    }
-
-    /**
-     * Top-k of scores[base..base+n) into top, best first, lower index first on ties; −∞ entries
-     * (excluded items) never enter. Returns how many were found.
-     */
-    static int select(float[] scores, int base, int n, int k, int[] top, float[] best) {
-        int size = 0;
-        for (int i = 0; i < n; i++) {
-            float v = scores[base + i];
-            if (v == Float.NEGATIVE_INFINITY || v != v) {
-                continue;
-            }
-            if (size < k) {
-                int p = size++;
-                while (p > 0 && best[p - 1] < v) {
-                    best[p] = best[p - 1];
-                    top[p] = top[p - 1];
-                    p--;
-                }
-                best[p] = v;
-                top[p] = i;
-            } else if (v > best[k - 1]) {
-                int p = k - 1;
-                while (p > 0 && best[p - 1] < v) {
-                    best[p] = best[p - 1];
-                    top[p] = top[p - 1];
-                    p--;
-                }
-                best[p] = v;
-                top[p] = i;
-            }
-        }
-        return size;
     }
 }

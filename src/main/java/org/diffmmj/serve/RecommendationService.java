@@ -6,6 +6,7 @@ import java.util.List;
 import org.diffmmj.data.IdMapping;
 import org.diffmmj.data.Interactions;
 import org.diffmmj.io.SavedModel;
+import org.diffmmj.tensor.TopK;
 
 /**
  * Answers recommendation questions from a saved model: top-k items for a user (seen items
@@ -104,31 +105,14 @@ public final class RecommendationService {
 
     /** Top k by score (ties: lower index first), skipping {@code exclude} and −∞ entries. */
     private List<ScoredItem> top(float[] scores, int k, int exclude) {
+        if (exclude >= 0) {
+            scores[exclude] = Float.NEGATIVE_INFINITY;
+        }
         int n = Math.min(k, items);
         int[] best = new int[n];
-        int size = 0;
-        for (int i = 0; i < items; i++) {
-            if (i == exclude || scores[i] == Float.NEGATIVE_INFINITY) {
-                continue;
-            }
-            if (size < n) {
-                int p = size++;
-                while (p > 0 && scores[best[p - 1]] < scores[i]) {
-                    best[p] = best[p - 1];
-                    p--;
-                }
-                best[p] = i;
-            } else if (n > 0 && scores[i] > scores[best[n - 1]]) {
-                int p = n - 1;
-                while (p > 0 && scores[best[p - 1]] < scores[i]) {
-                    best[p] = best[p - 1];
-                    p--;
-                }
-                best[p] = i;
-            }
-        }
-        List<ScoredItem> out = new ArrayList<>(size);
-        for (int r = 0; r < size; r++) {
+        int found = TopK.select(scores, 0, items, n, best, 0, new float[n]);
+        List<ScoredItem> out = new ArrayList<>(found);
+        for (int r = 0; r < found; r++) {
             out.add(new ScoredItem(itemIds.externalId(best[r]), scores[best[r]]));
         }
         return out;
