@@ -64,7 +64,7 @@ public final class DataCommand implements Runnable {
         @Option(names = "--modalities", defaultValue = "image:64,text:32",
                 description = "name:dims,... (default: ${DEFAULT-VALUE}).")
         String modalities;
-        @Option(names = "--interactions-per-user", defaultValue = "30", description = "Mean interactions per user (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--interactions-per-user", defaultValue = "12", description = "Mean interactions per user (default: ${DEFAULT-VALUE}).")
         double perUser;
         @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
         long seed;

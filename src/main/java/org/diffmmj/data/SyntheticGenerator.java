@@ -20,12 +20,12 @@ public final class SyntheticGenerator {
     private final int items;
     private final Map<String, Integer> modalities;
     private final long seed;
-    private int clusters = 8;
+    private int clusters = 20;
     private int latentDim = 16;
     private double meanInteractions = 30;
-    private double coldItemFraction = 0.05;
+    private double coldItemFraction = 0.08;
     private double featureNoise = 0.5;
-    private double affinity = 2.5;
+    private double affinity = 2.0;
 
     public SyntheticGenerator(int users, int items, Map<String, Integer> modalities, long seed) {
         if (users < 10 || items < 10) {
@@ -82,7 +82,7 @@ public final class SyntheticGenerator {
         double[][] centers = gaussian(rnd, clusters, latentDim, 1.0);
         double[][] itemLatent = new double[items][];
         for (int i = 0; i < items; i++) {
-            itemLatent[i] = around(rnd, centers[rnd.nextInt(clusters)], 0.5);
+            itemLatent[i] = around(rnd, centers[rnd.nextInt(clusters)], 0.8);
         }
         double[][] userLatent = new double[users][];
         for (int u = 0; u < users; u++) {
@@ -93,13 +93,13 @@ public final class SyntheticGenerator {
             for (int k = 0; k < latentDim; k++) {
                 mixed[k] = mix * a[k] + (1 - mix) * b[k];
             }
-            userLatent[u] = around(rnd, mixed, 0.4);
+            userLatent[u] = around(rnd, mixed, 0.5);
         }
         // Power-law popularity over a random item order.
         int[] rank = permutation(rnd, items);
         double[] popularity = new double[items];
         for (int i = 0; i < items; i++) {
-            popularity[i] = -0.8 * Math.log(rank[i] + 1.0);
+            popularity[i] = -0.5 * Math.log(rank[i] + 1.0);
         }
         boolean[] cold = new boolean[items];
         int coldCount = (int) Math.round(coldItemFraction * items);

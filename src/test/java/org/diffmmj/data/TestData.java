@@ -29,6 +29,6 @@ public final class TestData {
         Map<String, Integer> m = new LinkedHashMap<>();
         m.put("image", 16);
         m.put("text", 8);
-        return new SyntheticGenerator(users, items, m, seed).meanInteractions(15).generate("tiny");
+        return new SyntheticGenerator(users, items, m, seed).meanInteractions(12).generate("tiny");
     }
 }

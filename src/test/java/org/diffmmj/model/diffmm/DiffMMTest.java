@@ -38,7 +38,8 @@ class DiffMMTest {
                 DiffMM model = new DiffMM(TINY, config, new Rng(3));
                 TripleBatch batch = new TripleBatch(new int[] {0, 3, 3, 7}, new int[] {1, 2, 5, 0}, new int[] {4, 6, 9, 11});
                 List<Parameter> params = model.parameters();
-                GradCheck.check(params, tape -> model.batchLoss(tape, batch, null).total(), 1e-2f, 3e-2);
+                // A small step: the leaky-ReLU transform has a kink that a large step would straddle.
+                GradCheck.check(params, tape -> model.batchLoss(tape, batch, null).total(), 2e-3f, 3e-2);
                 model.close();
             }
         }
@@ -94,8 +95,8 @@ class DiffMMTest {
 
     @Test
     void trainsEndToEndWithEveryPhaseTimed() {
-        DiffMMConfig config = tinyConfig().dim(16).denoiserDims(32).keepRate(0.5f).build();
-        TrainingConfig training = TrainingConfig.builder().epochs(3).batchSize(64).learningRate(5e-3).seed(2)
+        DiffMMConfig config = tinyConfig().dim(16).denoiserDims(32).keepRate(0.5f).batch(64).build();
+        TrainingConfig training = TrainingConfig.builder().epochs(5).batchSize(64).learningRate(5e-3).seed(2)
                 .progress(false).build();
         try (DiffMM model = new DiffMM(TINY, config, new Rng(2))) {
             TrainingHistory h = new Trainer(training).fit(model, TINY, Map.of(), null);
@@ -104,7 +105,7 @@ class DiffMMTest {
                     "recommendation_training", "evaluation");
             assertThat(first.losses()).containsKeys("diffusion", "msi", "bpr", "reg", "cl");
             double firstLoss = h.epochs().get(0).losses().get("bpr");
-            double lastLoss = h.epochs().get(2).losses().get("bpr");
+            double lastLoss = h.epochs().get(4).losses().get("bpr");
             assertThat(lastLoss).isLessThan(firstLoss);
             assertThat(h.bestValidationEpoch().test().get("recall@20")).isBetween(0.0, 1.0);
         }
