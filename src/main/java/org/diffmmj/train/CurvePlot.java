@@ -31,6 +31,9 @@ public final class CurvePlot {
                 .xAxisTitle("epoch").yAxisTitle("loss").build();
         Set<String> names = new LinkedHashSet<>();
         epochs.forEach(e -> names.addAll(e.losses().keySet()));
+        // Loss parts differ by orders of magnitude (diffusion vs BPR): a log axis shows them all.
+        boolean allPositive = epochs.stream().flatMap(e -> e.losses().values().stream()).allMatch(v -> v > 0);
+        losses.getStyler().setYAxisLogarithmic(allPositive);
         for (String name : names) {
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
