@@ -26,6 +26,19 @@ public final class DataOptions {
         return format == null ? DatasetLoader.load(dir) : DatasetLoader.load(dir, DataFormat.parse(format));
     }
 
+    /** The --data directory, or null when the embedded default is used. */
+    public Path given() {
+        return data;
+    }
+
+    /** Loads the given directory, or, without --data, {@code fallback} (or the default when null). */
+    public Dataset loadOr(Path fallback) throws IOException {
+        if (data != null || fallback == null) {
+            return load();
+        }
+        return format == null ? DatasetLoader.load(fallback) : DatasetLoader.load(fallback, DataFormat.parse(format));
+    }
+
     public Path directory() throws IOException {
         return data == null ? DefaultData.ensure() : data;
     }

@@ -16,7 +16,7 @@ import org.diffmmj.model.EmbeddingScorer;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Recompute validation and test metrics of a saved model (full ranking, training items excluded).",
-                "The data must be the dataset the model was trained on (checked by fingerprint)."})
+                "Without --data, the data the model was trained on is read again; either way it is checked by fingerprint."})
 public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "A train --out directory or its model.ckpt.")
@@ -34,7 +34,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (SavedModel saved = SavedModel.load(model)) {
-            Dataset dataset = data.load();
+            Dataset dataset = data.loadOr(saved.dataDirectory());
             if (!dataset.fingerprint().equals(saved.datasetFingerprint())) {
                 throw new IllegalArgumentException("the data (" + dataset.name() + ", fingerprint " + dataset.fingerprint()
                         + ") is not the dataset the model was trained on (fingerprint " + saved.datasetFingerprint() + ")");

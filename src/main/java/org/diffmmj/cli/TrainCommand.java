@@ -113,7 +113,8 @@ public final class TrainCommand implements Callable<Integer> {
         try (Recommender recommender = spec.create(dataset, new Rng(seed))) {
             Trainer.EpochListener listener = out == null ? null : (record, h, m) -> {
                 if (record.evaluated() && h.bestValidationEpoch() == record) {
-                    SavedModel.save(out.resolve(SavedModel.FILE_NAME), m, spec, dataset, record.epoch(), record.val());
+                    SavedModel.save(out.resolve(SavedModel.FILE_NAME), m, spec, dataset, data.given(), record.epoch(),
+                            record.val());
                 }
                 h.writeJson(out.resolve("metrics.json"));
             };

@@ -41,7 +41,11 @@ public final class SavedModel implements AutoCloseable {
         this.train = train;
     }
 
-    public static void save(Path file, Recommender model, ModelSpec spec, Dataset data, int epoch,
+    /**
+     * Saves the model; {@code dataDir} is where the data was read from (null for the embedded
+     * default), so that evaluate can find it again.
+     */
+    public static void save(Path file, Recommender model, ModelSpec spec, Dataset data, Path dataDir, int epoch,
                             Map<String, Double> validation) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("format", "diffmm-j model");
@@ -54,6 +58,7 @@ public final class SavedModel implements AutoCloseable {
         dataset.put("users", data.users());
         dataset.put("items", data.items());
         dataset.put("fingerprint", data.fingerprint());
+        dataset.put("path", dataDir == null ? null : dataDir.toAbsolutePath().normalize().toString());
         header.put("dataset", dataset);
         header.put("user_ids", ids(data.userIds()));
         header.put("item_ids", ids(data.itemIds()));
@@ -119,6 +124,12 @@ public final class SavedModel implements AutoCloseable {
 
     public String datasetFingerprint() {
         return (String) ((Map<?, ?>) checkpoint.header().get("dataset")).get("fingerprint");
+    }
+
+    /** The directory the training data came from, or null for the embedded default. */
+    public Path dataDirectory() {
+        Object p = ((Map<?, ?>) checkpoint.header().get("dataset")).get("path");
+        return p == null ? null : Path.of((String) p);
     }
 
     public IdMapping userIds() {

@@ -51,7 +51,7 @@ class RecommendationServerTest {
                 trainedScores = new float[3 * DATA.items()];
                 scorer.score(new int[] {0, 1, 2}, trainedScores);
             }
-            SavedModel.save(dir.resolve("model.ckpt"), model, spec, DATA, 1, Map.of());
+            SavedModel.save(dir.resolve("model.ckpt"), model, spec, DATA, null, 1, Map.of());
         }
         saved = SavedModel.load(dir);
         server = new RecommendationServer(new RecommendationService(saved)).start("127.0.0.1", 0);
