@@ -96,8 +96,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (out != null) {
             Files.createDirectories(out);
             if (!resuming) {
-                List<String> args = this.spec.commandLine().getParseResult().originalArgs();
-                AtomicFiles.write(out.resolve(COMMAND_FILE), new ObjectMapper().writeValueAsBytes(Map.of("args", args)));
+                List<String> all = this.spec.commandLine().getParseResult().originalArgs();
+                List<String> args = all.subList(all.indexOf(this.spec.name()) + 1, all.size());
+                AtomicFiles.write(out.resolve(COMMAND_FILE), new ObjectMapper().writeValueAsBytes(Map.of(
+                        "args", args, "working_directory", workingDirectory())));
             }
         }
         Map<String, Object> runInfo = new LinkedHashMap<>();
@@ -138,8 +140,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Re-runs the original command of {@code resumeDir} from its saved training state. */
     private Integer resume() throws Exception {
-        List<String> given = this.spec.commandLine().getParseResult().originalArgs();
-        if (given.size() != 2) {
+        if (this.spec.commandLine().getParseResult().matchedOptions().size() != 1) {
             throw new IllegalArgumentException("use --resume DIR alone; the run's original options are read from DIR/"
                     + COMMAND_FILE);
         }
@@ -149,7 +150,13 @@ public final class TrainCommand implements Callable<Integer> {
                     + TrainingState.FILE_NAME + " written by 'train --out')");
         }
         List<String> args = new ArrayList<>();
-        new ObjectMapper().readTree(commandFile.toFile()).get("args").forEach(a -> args.add(a.asText()));
+        var saved = new ObjectMapper().readTree(commandFile.toFile());
+        saved.get("args").forEach(a -> args.add(a.asText()));
+        String savedDir = saved.path("working_directory").asText(workingDirectory());
+        if (!savedDir.equals(workingDirectory())) {
+            throw new IllegalArgumentException("the run was started in " + savedDir
+                    + "; resume it from there (its relative paths are relative to that directory)");
+        }
         TrainCommand original = new TrainCommand();
         picocli.CommandLine cl = new picocli.CommandLine(original);
         cl.parseArgs(args.toArray(new String[0]));
@@ -157,6 +164,10 @@ public final class TrainCommand implements Callable<Integer> {
         original.resuming = true;
         System.err.println("resuming: train " + String.join(" ", args));
         return original.call();
+    }
+
+    private static String workingDirectory() {
+        return Path.of("").toAbsolutePath().normalize().toString();
     }
 
     private void printSummary(TrainingHistory history) {
