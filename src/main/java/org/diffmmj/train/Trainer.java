@@ -1,5 +1,9 @@
 package org.diffmmj.train;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +16,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.eval.Evaluator;
@@ -40,7 +45,7 @@ public final class Trainer {
     }
 
     private final TrainingConfig config;
-    private java.nio.file.Path stateFile;
+    private Path stateFile;
     private boolean resume;
 
     public Trainer(TrainingConfig config) {
@@ -51,7 +56,7 @@ public final class Trainer {
      * Saves the full training state to {@code file} after every epoch; with {@code resume}, first
      * continues from the state already there (after its last completed epoch).
      */
-    public Trainer withState(java.nio.file.Path file, boolean resume) {
+    public Trainer withState(Path file, boolean resume) {
         this.stateFile = file;
         this.resume = resume;
         return this;
@@ -67,17 +72,17 @@ public final class Trainer {
         double bestVal = Double.NEGATIVE_INFINITY;
         int sinceBest = 0;
         int firstEpoch = 0;
-        List<org.diffmmj.autograd.Parameter> stateParams = new java.util.ArrayList<>(model.parameters());
+        List<Parameter> stateParams = new ArrayList<>(model.parameters());
         stateParams.addAll(model.auxiliaryParameters());
-        List<Adam> optimizers = new java.util.ArrayList<>(List.of(optimizer));
+        List<Adam> optimizers = new ArrayList<>(List.of(optimizer));
         optimizers.addAll(model.auxiliaryOptimizers());
         if (resume) {
             try {
                 TrainingState.Restored restored = TrainingState.load(stateFile, stateParams, optimizers);
                 history.restoreEpochs(restored.history());
                 firstEpoch = restored.lastEpoch() + 1;
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
             for (EpochRecord r : history.epochs()) {
                 if (r.evaluated()) {
@@ -128,8 +133,8 @@ public final class Trainer {
                 if (stateFile != null) {
                     try {
                         TrainingState.save(stateFile, epoch, stateParams, optimizers, history.toJson());
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException("saving the training state to " + stateFile, e);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("saving the training state to " + stateFile, e);
                     }
                 }
                 LOG.info(logLine(record, metric));
