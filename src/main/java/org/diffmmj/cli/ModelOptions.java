@@ -13,40 +13,40 @@ public final class ModelOptions {
             description = "Model: mf-bpr, lightgcn or diffmm (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @ArgGroup(validate = false, heading = "%nEmbedding models (mf-bpr, lightgcn):%n")
+    @ArgGroup(validate = false, heading = "%nEvery model:%n")
     EmbeddingOptions embedding = new EmbeddingOptions();
 
     @ArgGroup(validate = false, heading = "%nDiffMM (defaults: the algorithm document's section 7; a preset applies a dataset's overrides, explicit options win):%n")
     DiffMMOptions diffmm = new DiffMMOptions();
 
     static final class EmbeddingOptions {
-        @Option(names = "--dim", defaultValue = "64", description = "Embedding size (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dim", defaultValue = "64", description = "Embedding size d (default: ${DEFAULT-VALUE}).")
         int dim = 64;
-        @Option(names = "--layers", defaultValue = "3", description = "LightGCN propagation layers (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--layers", defaultValue = "3", description = "LightGCN only: propagation layers (default: ${DEFAULT-VALUE}).")
         int layers = 3;
-        @Option(names = "--reg", description = "L2 weight (default: 1e-4 for mf-bpr/lightgcn; DiffMM: preset's reg).")
+        @Option(names = "--reg", description = "L2 weight (default: 1e-4 for mf-bpr and lightgcn; for diffmm the preset's, else 1e-5).")
         Float reg;
     }
 
     static final class DiffMMOptions {
         @Option(names = "--preset", description = "tiktok, baby or sports: the authors' per-dataset values.")
         String preset;
-        @Option(names = "--gnn-layer") Integer gnnLayer;
-        @Option(names = "--temp", description = "InfoNCE temperature.") Float temp;
+        @Option(names = "--gnn-layer", description = "Propagation layers on the interaction graph (default 1).") Integer gnnLayer;
+        @Option(names = "--temp", description = "InfoNCE temperature (default 0.5).") Float temp;
         @Option(names = "--dims", split = ",", description = "Denoiser hidden sizes (default 1000).") int[] dims;
         @Option(names = "--d-emb-size", description = "Time-embedding size (default 10).") Integer dEmbSize;
         @Option(names = "--steps", description = "Diffusion steps T (default 5).") Integer steps;
-        @Option(names = "--noise-scale") Double noiseScale;
-        @Option(names = "--noise-min") Double noiseMin;
-        @Option(names = "--noise-max") Double noiseMax;
+        @Option(names = "--noise-scale", description = "Noise scale s of the schedule (default 0.1).") Double noiseScale;
+        @Option(names = "--noise-min", description = "Smallest noise level (default 1e-4).") Double noiseMin;
+        @Option(names = "--noise-max", description = "Largest noise level (default 0.02).") Double noiseMax;
         @Option(names = "--rebuild-k", description = "Items per user in a generated graph (default 1).") Integer rebuildK;
-        @Option(names = "--ris-lambda") Float risLambda;
-        @Option(names = "--ris-adj-lambda") Float risAdjLambda;
-        @Option(names = "--keep-rate", description = "Edge-dropout keep probability of the modality graphs.") Float keepRate;
-        @Option(names = "--e-loss", description = "Weight of the MSI loss.") Float eLoss;
-        @Option(names = "--trans", description = "Feature transform: 0 leaky projection, 1 Linear, 2 Linear for text.") Integer trans;
-        @Option(names = "--cl-method", description = "0 modality vs modality, 1 modality vs main view.") Integer clMethod;
-        @Option(names = "--ssl-reg", description = "Weight of the contrastive loss.") Float sslReg;
+        @Option(names = "--ris-lambda", description = "Weight of N(E_mod) added to the final embeddings (default 0.5).") Float risLambda;
+        @Option(names = "--ris-adj-lambda", description = "Weight of the modality-graph term (default 0.2).") Float risAdjLambda;
+        @Option(names = "--keep-rate", description = "Edge-dropout keep probability of the modality graphs (default 0.5).") Float keepRate;
+        @Option(names = "--e-loss", description = "Weight of the MSI loss (default 0.1).") Float eLoss;
+        @Option(names = "--trans", description = "Feature transform: 0 leaky projection, 1 Linear, 2 Linear for text (default 0).") Integer trans;
+        @Option(names = "--cl-method", description = "0 modality vs modality, 1 modality vs main view (default 0).") Integer clMethod;
+        @Option(names = "--ssl-reg", description = "Weight of the contrastive loss (default 0.1).") Float sslReg;
         @Option(names = "--denoiser-lr", description = "Adam learning rate of the denoisers (default 1e-3).") Double denoiserLr;
     }
 
