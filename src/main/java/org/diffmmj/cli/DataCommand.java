@@ -55,7 +55,7 @@ public final class DataCommand implements Runnable {
             description = {"Generate a synthetic multi-modal dataset in the authors' format: planted latent clusters,",
                     "features that carry signal, power-law popularity, some cold items."})
     static final class Synth implements Callable<Integer> {
-        @Option(names = "--out", required = true, description = "Output directory (must not exist or be empty).")
+        @Option(names = "--out", required = true, description = "Output directory (new or empty, unless --force).")
         Path out;
         @Option(names = "--users", defaultValue = "1500", description = "Users (default: ${DEFAULT-VALUE}).")
         int users;
@@ -68,12 +68,14 @@ public final class DataCommand implements Runnable {
         double perUser;
         @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
         long seed;
+        @Option(names = "--force", description = "Write into a non-empty output directory.")
+        boolean force;
 
         @Override
         public Integer call() throws Exception {
             Dataset d = new SyntheticGenerator(users, items, SyntheticGenerator.parseModalities(modalities), seed)
                     .meanInteractions(perUser).generate(out.getFileName().toString());
-            writeFresh(d, out, DataFormat.AUTHORS, false);
+            writeFresh(d, out, DataFormat.AUTHORS, force);
             System.out.printf("wrote %s: %d users, %d items, %d/%d/%d interactions, modalities %s%n", out, d.users(),
                     d.items(), d.train().size(), d.validation().size(), d.test().size(), modalities);
             return 0;
