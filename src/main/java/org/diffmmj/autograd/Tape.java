@@ -10,6 +10,7 @@ import org.diffmmj.tensor.Blas;
 import org.diffmmj.tensor.BufferPool;
 import org.diffmmj.tensor.FastMath;
 import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.RowKernels;
 import org.diffmmj.tensor.Tensor;
 
 /**
@@ -299,7 +300,7 @@ public final class Tape implements AutoCloseable {
             int off = 0;
             for (Var p : parts) {
                 if (p.requiresGrad) {
-                    addInto(gradOf(p).buffer(), 0, y.grad.buffer(), off * cols, p.rows() * cols);
+                    addInto(gradOf(p), 0, y.grad, off * cols, p.rows() * cols);
                 }
                 off += p.rows();
             }
@@ -334,12 +335,12 @@ public final class Tape implements AutoCloseable {
             int off = 0;
             for (Var p : parts) {
                 if (p.requiresGrad) {
-                    FloatBuffer gp = gradOf(p).buffer();
+                    Tensor gp = gradOf(p);
                     int pc = p.cols();
                     int o = off;
                     Parallel.forRange(rows, 64, (from, to) -> {
                         for (int r = from; r < to; r++) {
-                            addInto(gp, r * pc, gy, r * width + o, pc);
+                            addInto(gp, r * pc, y.grad, r * width + o, pc);
                         }
                     });
                 }
@@ -357,7 +358,7 @@ public final class Tape implements AutoCloseable {
         Tensor out = alloc(to - from, d);
         out.buffer().put(0, x.value.buffer(), from * d, (to - from) * d);
         Var y = output(out, x);
-        onBackward(y, () -> addInto(gradOf(x).buffer(), from * d, y.grad.buffer(), 0, (to - from) * d));
+        onBackward(y, () -> addInto(gradOf(x), from * d, y.grad, 0, (to - from) * d));
         return y;
     }
 
@@ -374,20 +375,62 @@ public final class Tape implements AutoCloseable {
         }
         Var y = output(out, x);
         onBackward(y, () -> {
-            FloatBuffer gx = gradOf(x).buffer();
+            Tensor gx = gradOf(x);
             for (int r = 0; r < rows; r++) {
-                addInto(gx, r * xc + from, y.grad.buffer(), r * w, w);
+                addInto(gx, r * xc + from, y.grad, r * w, w);
             }
         });
         return y;
     }
 
-    private static void addInto(FloatBuffer dst, int dstOff, FloatBuffer src, int srcOff, int n) {
+    /** Below this length a Java loop beats the native call. */
+    private static final int BLAS_MIN = 2048;
+
+    private static void addInto(Tensor dst, int dstOff, Tensor src, int srcOff, int n) {
+        if (n >= BLAS_MIN && !java.util.concurrent.ForkJoinTask.inForkJoinPool()) {
+            Blas.axpy(n, 1f, src, srcOff, dst, dstOff);
+            return;
+        }
+        FloatBuffer d = dst.buffer();
+        FloatBuffer s = src.buffer();
+        for (int i = 0; i < n; i++) {
+            d.put(dstOff + i, d.get(dstOff + i) + s.get(srcOff + i));
+        }
+    }
+
+    /** dst[i] += src[i]·factor[i] over [0, n), in heap chunks that compile to SIMD. */
+    private static void multiplyAddInto(Tensor dst, Tensor src, Tensor factor, int n) {
+        FloatBuffer d = dst.buffer();
+        FloatBuffer s = src.buffer();
+        FloatBuffer f = factor.buffer();
         Parallel.forRange(n, GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                dst.put(dstOff + i, dst.get(dstOff + i) + src.get(srcOff + i));
+            int size = Math.min(CHUNK, to - from);
+            float[] ds = new float[size];
+            float[] ss = new float[size];
+            float[] fs = new float[size];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                d.get(start, ds, 0, len);
+                s.get(start, ss, 0, len);
+                f.get(start, fs, 0, len);
+                for (int i = 0; i < len; i++) {
+                    ds[i] += ss[i] * fs[i];
+                }
+                d.put(start, ds, 0, len);
             }
         });
+    }
+
+    /** out = alpha·a + beta·b for same-shape tensors: a copy and two level-1 updates, all SIMD. */
+    private Var linearCombination(Var a, float alpha, Var b, float beta) {
+        int n = a.rows() * a.cols();
+        Tensor out = alloc(a.rows(), a.cols());
+        out.buffer().put(0, a.value.buffer(), 0, n);
+        if (alpha != 1f) {
+            Blas.scal(n, alpha, out, 0);
+        }
+        Blas.axpy(n, beta, b.value, 0, out, 0);
+        return output(out, a, b);
     }
 
     // ---------------------------------------------------------------- broadcasting arithmetic
@@ -475,11 +518,17 @@ public final class Tape implements AutoCloseable {
         FloatBuffer av = a.value.buffer();
         FloatBuffer gb = gradOf(b).buffer();
         switch (mode) {
-            case SAME -> Parallel.forRange(rows * cols, GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    gb.put(i, gb.get(i) + sign * g.get(i) * (timesA ? av.get(i) : 1f));
+            case SAME -> {
+                if (!timesA) {
+                    Blas.axpy(rows * cols, sign, gy, 0, gradOf(b), 0);
+                    return;
                 }
-            });
+                Parallel.forRange(rows * cols, GRAIN, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        gb.put(i, gb.get(i) + sign * g.get(i) * av.get(i));
+                    }
+                });
+            }
             case COLUMN -> Parallel.forRange(rows, 64, (from, to) -> {
                 for (int r = from; r < to; r++) {
                     double s = 0;
@@ -513,10 +562,11 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var add(Var a, Var b) {
-        Var y = binary(a, b, "add", Float::sum);
+        Var y = broadcast(a, b, "add") == Broadcast.SAME ? linearCombination(a, 1f, b, 1f)
+                : binary(a, b, "add", Float::sum);
         onBackward(y, () -> {
             if (a.requiresGrad) {
-                addInto(gradOf(a).buffer(), 0, y.grad.buffer(), 0, a.rows() * a.cols());
+                addInto(gradOf(a), 0, y.grad, 0, a.rows() * a.cols());
             }
             if (b.requiresGrad) {
                 reduceIntoB(a, b, y.grad, 1f, false);
@@ -526,10 +576,11 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var sub(Var a, Var b) {
-        Var y = binary(a, b, "sub", (p, q) -> p - q);
+        Var y = broadcast(a, b, "sub") == Broadcast.SAME ? linearCombination(a, 1f, b, -1f)
+                : binary(a, b, "sub", (p, q) -> p - q);
         onBackward(y, () -> {
             if (a.requiresGrad) {
-                addInto(gradOf(a).buffer(), 0, y.grad.buffer(), 0, a.rows() * a.cols());
+                addInto(gradOf(a), 0, y.grad, 0, a.rows() * a.cols());
             }
             if (b.requiresGrad) {
                 reduceIntoB(a, b, y.grad, -1f, false);
@@ -585,7 +636,21 @@ public final class Tape implements AutoCloseable {
 
     private static final int CHUNK = 4096;
 
+    /** An element-wise function applied to a chunk in place (a whole-array kernel). */
+    @FunctionalInterface
+    private interface ChunkKernel {
+        void apply(float[] chunk, int len);
+    }
+
     private Var unary(Var a, UnaryKernel f, Derivative df) {
+        return unary(a, (chunk, len) -> {
+            for (int i = 0; i < len; i++) {
+                chunk[i] = f.apply(chunk[i]);
+            }
+        }, df);
+    }
+
+    private Var unary(Var a, ChunkKernel f, Derivative df) {
         int n = a.rows() * a.cols();
         Tensor out = alloc(a.rows(), a.cols());
         FloatBuffer x = a.value.buffer();
@@ -595,9 +660,7 @@ public final class Tape implements AutoCloseable {
             for (int start = from; start < to; start += CHUNK) {
                 int len = Math.min(CHUNK, to - start);
                 x.get(start, buf, 0, len);
-                for (int i = 0; i < len; i++) {
-                    buf[i] = f.apply(buf[i]);
-                }
+                f.apply(buf, len);
                 o.put(start, buf, 0, len);
             }
         });
@@ -632,30 +695,27 @@ public final class Tape implements AutoCloseable {
         if (a.rows() != b.rows() || a.cols() != b.cols()) {
             throw new IllegalArgumentException("affine: shapes differ, " + a.value.shape() + " vs " + b.value.shape());
         }
-        Var y = binary(a, b, "affine", (p, q) -> alpha * p + beta * q);
+        Var y = linearCombination(a, alpha, b, beta);
         onBackward(y, () -> {
             int n = a.rows() * a.cols();
-            FloatBuffer gy = y.grad.buffer();
-            Var[] inputs = {a, b};
-            float[] factors = {alpha, beta};
-            for (int j = 0; j < 2; j++) {
-                Var v = inputs[j];
-                if (v.requiresGrad) {
-                    float k = factors[j];
-                    FloatBuffer g = gradOf(v).buffer();
-                    Parallel.forRange(n, GRAIN, (from, to) -> {
-                        for (int i = from; i < to; i++) {
-                            g.put(i, g.get(i) + k * gy.get(i));
-                        }
-                    });
-                }
+            if (a.requiresGrad) {
+                Blas.axpy(n, alpha, y.grad, 0, gradOf(a), 0);
+            }
+            if (b.requiresGrad) {
+                Blas.axpy(n, beta, y.grad, 0, gradOf(b), 0);
             }
         });
         return y;
     }
 
     public Var scale(Var a, float s) {
-        return unary(a, x -> x * s, (x, y) -> s);
+        int n = a.rows() * a.cols();
+        Tensor out = alloc(a.rows(), a.cols());
+        out.buffer().put(0, a.value.buffer(), 0, n);
+        Blas.scal(n, s, out, 0);
+        Var y = output(out, a);
+        onBackward(y, () -> Blas.axpy(n, s, y.grad, 0, gradOf(a), 0));
+        return y;
     }
 
     public Var addScalar(Var a, float s) {
@@ -663,7 +723,8 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var tanh(Var a) {
-        return unary(a, FastMath::tanh, (x, y) -> 1f - y * y);
+        RowKernels kernels = RowKernels.best();
+        return unary(a, kernels::tanh, (x, y) -> 1f - y * y);
     }
 
     public Var sigmoid(Var a) {
@@ -706,22 +767,24 @@ public final class Tape implements AutoCloseable {
         FloatBuffer x = a.value.buffer();
         FloatBuffer o = out.buffer();
         Parallel.forRange(n, GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float keep = m.get(i) >= p ? keepScale : 0f;
-                m.put(i, keep);
-                o.put(i, x.get(i) * keep);
+            int size = Math.min(CHUNK, to - from);
+            float[] ms = new float[size];
+            float[] xs = new float[size];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                m.get(start, ms, 0, len);
+                x.get(start, xs, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float keep = ms[i] >= p ? keepScale : 0f;
+                    ms[i] = keep;
+                    xs[i] *= keep;
+                }
+                m.put(start, ms, 0, len);
+                o.put(start, xs, 0, len);
             }
         });
         Var y = output(out, a);
-        onBackward(y, () -> {
-            FloatBuffer gy = y.grad.buffer();
-            FloatBuffer gx = gradOf(a).buffer();
-            Parallel.forRange(n, GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    gx.put(i, gx.get(i) + gy.get(i) * m.get(i));
-                }
-            });
-        });
+        onBackward(y, () -> multiplyAddInto(gradOf(a), y.grad, mask, n));
         return y;
     }
 
@@ -735,19 +798,28 @@ public final class Tape implements AutoCloseable {
         float[] norms = new float[rows];
         FloatBuffer x = a.value.buffer();
         FloatBuffer o = out.buffer();
+        int block = Math.max(1, CHUNK / Math.max(1, cols));
+        // Blocks of rows are copied to the heap, where the loops vectorise, and back in bulk.
         Parallel.forRange(rows, 256, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                double s = 0;
-                for (int c = 0; c < cols; c++) {
-                    float v = x.get(r * cols + c);
-                    s += v * v;
+            float[] xs = new float[Math.min(block, to - from) * cols];
+            for (int r0 = from; r0 < to; r0 += block) {
+                int nr = Math.min(block, to - r0);
+                x.get(r0 * cols, xs, 0, nr * cols);
+                for (int r = 0; r < nr; r++) {
+                    int base = r * cols;
+                    double s = 0;
+                    for (int c = 0; c < cols; c++) {
+                        float v = xs[base + c];
+                        s += v * v;
+                    }
+                    float norm = (float) Math.sqrt(s);
+                    norms[r0 + r] = norm;
+                    float inv = 1f / Math.max(norm, eps);
+                    for (int c = 0; c < cols; c++) {
+                        xs[base + c] *= inv;
+                    }
                 }
-                float norm = (float) Math.sqrt(s);
-                norms[r] = norm;
-                float inv = 1f / Math.max(norm, eps);
-                for (int c = 0; c < cols; c++) {
-                    o.put(r * cols + c, x.get(r * cols + c) * inv);
-                }
+                o.put(r0 * cols, xs, 0, nr * cols);
             }
         });
         Var y = output(out, a);
@@ -755,20 +827,32 @@ public final class Tape implements AutoCloseable {
             FloatBuffer gy = y.grad.buffer();
             FloatBuffer gx = gradOf(a).buffer();
             Parallel.forRange(rows, 256, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    float denom = Math.max(norms[r], eps);
-                    boolean clamped = norms[r] <= eps;
-                    double dot = 0;
-                    if (!clamped) {
+                int len = Math.min(block, to - from) * cols;
+                float[] gys = new float[len];
+                float[] os = new float[len];
+                float[] gxs = new float[len];
+                for (int r0 = from; r0 < to; r0 += block) {
+                    int nr = Math.min(block, to - r0);
+                    gy.get(r0 * cols, gys, 0, nr * cols);
+                    o.get(r0 * cols, os, 0, nr * cols);
+                    gx.get(r0 * cols, gxs, 0, nr * cols);
+                    for (int r = 0; r < nr; r++) {
+                        int base = r * cols;
+                        float norm = norms[r0 + r];
+                        float inv = 1f / Math.max(norm, eps);
+                        // Below eps the output is x/eps, linear in x: no projection term.
+                        double dot = 0;
+                        if (norm > eps) {
+                            for (int c = 0; c < cols; c++) {
+                                dot += gys[base + c] * os[base + c];
+                            }
+                        }
+                        float d = (float) dot;
                         for (int c = 0; c < cols; c++) {
-                            dot += gy.get(r * cols + c) * o.get(r * cols + c);
+                            gxs[base + c] += (gys[base + c] - os[base + c] * d) * inv;
                         }
                     }
-                    for (int c = 0; c < cols; c++) {
-                        int i = r * cols + c;
-                        float g = (float) ((gy.get(i) - (clamped ? 0 : o.get(i) * dot)) / denom);
-                        gx.put(i, gx.get(i) + g);
-                    }
+                    gx.put(r0 * cols, gxs, 0, nr * cols);
                 }
             });
         });
@@ -948,6 +1032,7 @@ public final class Tape implements AutoCloseable {
         Blas.gemm(false, true, 1f / temperature, anchors.value, all.value, 0f, probs);
         double[] rowLoss = new double[n];
         FloatBuffer pb = probs.buffer();
+        RowKernels kernels = RowKernels.best();
         Parallel.forRange(n, 16, (from, to) -> {
             // Each row is copied out, turned into probabilities on the heap, and copied back:
             // bulk copies are memcpy-fast, element access to the native buffer is not.
@@ -955,22 +1040,11 @@ public final class Tape implements AutoCloseable {
             for (int r = from; r < to; r++) {
                 int base = r * candidates;
                 pb.get(base, row, 0, candidates);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int c = 0; c < candidates; c++) {
-                    max = Math.max(max, row[c]);
-                }
+                float max = kernels.max(row, candidates);
                 double positiveLogit = row[positives[r]];
-                double sum = 0;
-                for (int c = 0; c < candidates; c++) {
-                    float e = FastMath.exp(row[c] - max);
-                    row[c] = e;
-                    sum += e;
-                }
+                double sum = kernels.expShiftedSum(row, candidates, max);
                 rowLoss[r] = max + Math.log(sum) - positiveLogit;
-                float inv = (float) (1 / sum);
-                for (int c = 0; c < candidates; c++) {
-                    row[c] *= inv;
-                }
+                kernels.scale(row, candidates, (float) (1 / sum));
                 pb.put(base, row, 0, candidates);
             }
         });

@@ -20,12 +20,14 @@ import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.Blas;
 import org.diffmmj.tensor.BufferPool;
+import org.diffmmj.tensor.RowKernels;
 import org.diffmmj.tensor.Tensor;
 
 @Command(name = "bench-ops", mixinStandardHelpOptions = true,
         description = {"Engine micro-benchmark: matmul GFLOP/s through the tape at the denoiser and InfoNCE shapes",
                 "beside a bare cblas_sgemm on direct buffers, and one sparse propagation (64 columns) of a training",
-                "graph (the given --data, else the embedded dataset) forward and backward. Medians of --repeats."})
+                "graph (the given --data, else the embedded dataset) forward and backward, and the InfoNCE softmax rows with",
+                "the vector kernels beside the scalar ones. Medians of --repeats."})
 public final class BenchOpsCommand implements Callable<Integer> {
 
     @Mixin
@@ -91,11 +93,13 @@ public final class BenchOpsCommand implements Callable<Integer> {
             spmm.put("spmm_forward_backward_ms", median(both) * 1e3);
         }
         pool.clear();
+        Map<String, Object> softmax = softmaxRows(rng);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("threads", Blas.threads());
         out.put("matmul", matmul);
         out.putAll(spmm);
         out.put("spmm_backward_ms", (Double) spmm.get("spmm_forward_backward_ms") - (Double) spmm.get("spmm_forward_ms"));
+        out.put("softmax_rows", softmax);
         if (json) {
             System.out.println(Json.pretty(out));
         } else {
@@ -106,8 +110,44 @@ public final class BenchOpsCommand implements Callable<Integer> {
             }
             System.out.printf("spmm %s: forward %.2f ms, backward %.2f ms%n", spmm.get("graph"),
                     spmm.get("spmm_forward_ms"), out.get("spmm_backward_ms"));
+            System.out.printf("softmax rows %s: %s %.2f ms, scalar %.2f ms, ratio %.2f%n", softmax.get("shape"),
+                    softmax.get("kernels"), softmax.get("best_ms"), softmax.get("scalar_ms"), softmax.get("speedup"));
         }
         return 0;
+    }
+
+    /**
+     * The InfoNCE forward's element-wise part (max, exp of the shifted row with its sum, scaling)
+     * over 1024 rows of 9308 logits, one thread, with the best row kernels and the scalar ones.
+     */
+    private Map<String, Object> softmaxRows(Rng rng) {
+        int rowsCount = 1024;
+        int n = 9308;
+        float[][] logits = new float[rowsCount][n];
+        try (Tensor t = Tensor.zeros(rowsCount, n)) {
+            rng.fillUniform(t, -2, 2);
+            for (int r = 0; r < rowsCount; r++) {
+                t.buffer().get(r * n, logits[r], 0, n);
+            }
+        }
+        float[] row = new float[n];
+        java.util.function.Function<RowKernels, double[]> run = k -> time(repeats, () -> {
+            for (float[] source : logits) {
+                System.arraycopy(source, 0, row, 0, n);
+                float max = k.max(row, n);
+                double sum = k.expShiftedSum(row, n, max);
+                k.scale(row, n, (float) (1 / sum));
+            }
+        });
+        double best = median(run.apply(RowKernels.best()));
+        double scalar = median(run.apply(RowKernels.scalar()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("shape", rowsCount + "x" + n);
+        out.put("kernels", RowKernels.best().description());
+        out.put("best_ms", best * 1e3);
+        out.put("scalar_ms", scalar * 1e3);
+        out.put("speedup", scalar / best);
+        return out;
     }
 
     private static double[] time(int repeats, Runnable work) {

@@ -1,9 +1,13 @@
 package org.diffmmj.tensor;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
 
-/** Dense products through OpenBLAS' cblas_sgemm on the tensors' native memory (no copies). */
+/**
+ * Dense products through OpenBLAS' cblas_sgemm, and the level-1 updates the element-wise ops
+ * reduce to, on the tensors' native memory (no copies).
+ */
 public final class Blas {
 
     static {
@@ -45,5 +49,32 @@ public final class Blas {
                 transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, alpha,
                 a.pointer(), Math.max(1, a.cols()), b.pointer(), Math.max(1, b.cols()), beta, c.pointer(),
                 Math.max(1, c.cols()));
+    }
+
+    /** y[yOff, yOff+n) += alpha·x[xOff, xOff+n) (cblas_saxpy, SIMD, threaded by OpenBLAS for large n). */
+    public static void axpy(int n, float alpha, Tensor x, long xOff, Tensor y, long yOff) {
+        checkRange("axpy", x, xOff, n);
+        checkRange("axpy", y, yOff, n);
+        if (n > 0) {
+            openblas.cblas_saxpy(n, alpha, at(x, xOff), 1, at(y, yOff), 1);
+        }
+    }
+
+    /** x[off, off+n) *= alpha (cblas_sscal). */
+    public static void scal(int n, float alpha, Tensor x, long off) {
+        checkRange("scal", x, off, n);
+        if (n > 0) {
+            openblas.cblas_sscal(n, alpha, at(x, off), 1);
+        }
+    }
+
+    private static FloatPointer at(Tensor t, long offset) {
+        return offset == 0 ? t.pointer() : new FloatPointer(t.pointer()).position(offset);
+    }
+
+    private static void checkRange(String op, Tensor t, long off, int n) {
+        if (off < 0 || n < 0 || off + n > (long) t.rows() * t.cols()) {
+            throw new IndexOutOfBoundsException(op + ": [" + off + ", " + (off + n) + ") of a " + t.shape() + " tensor");
+        }
     }
 }

@@ -179,4 +179,17 @@ class TapeGradientTest {
             return t.add(one, t.spmm(g, one));
         }, 5, 3, e);
     }
+
+    @Test
+    void shapesLargeEnoughForTheLevelOneBlasPaths() {
+        // 48×48 = 2304 elements: above the size where gradients are accumulated by cblas_saxpy.
+        Parameter a = param("a", 48, 48);
+        Parameter b = param("b", 48, 48);
+        check(t -> t.add(t.param(a), t.param(b)), 48, 48, a, b);
+        check(t -> t.sub(t.param(a), t.param(b)), 48, 48, a, b);
+        check(t -> t.affine(t.param(a), 0.3f, t.param(b), -1.7f), 48, 48, a, b);
+        check(t -> t.scale(t.param(a), -2.5f), 48, 48, a);
+        check(t -> t.sliceRows(t.concatRows(t.param(a), t.param(b)), 2, 96), 94, 48, a, b);
+        check(t -> t.rowL2Normalize(t.add(t.param(a), t.param(a)), 1e-12f), 48, 48, a);
+    }
 }

@@ -1,0 +1,116 @@
+package org.diffmmj.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link RowKernels} on the Vector API. exp uses FastMath's reduction and polynomial, written
+ * without branches: x is clamped to −87 (rows are shifted to x ≤ 0, so there is no overflow),
+ * k = round(x·log2 e) by the 1.5·2^23 trick, which also leaves k in the float's low bits.
+ * Loaded only by {@link RowKernels#best()} when the incubator module is present.
+ */
+final class RowKernelsVector extends RowKernels {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f; // 1.5 · 2^23
+    private static final int ROUNDER_BITS = 0x4B400000;
+    private static final float LOWEST = -87f;
+
+    @Override
+    public String description() {
+        return "vector (" + S.length() + " float lanes)";
+    }
+
+    @Override
+    public float max(float[] row, int n) {
+        int c = 0;
+        int bound = S.loopBound(n);
+        float max = Float.NEGATIVE_INFINITY;
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; c < bound; c += S.length()) {
+                m = m.max(FloatVector.fromArray(S, row, c));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; c < n; c++) {
+            max = Math.max(max, row[c]);
+        }
+        return max;
+    }
+
+    @Override
+    public double expShiftedSum(float[] row, int n, float shift) {
+        int c = 0;
+        int bound = S.loopBound(n);
+        double sum = 0;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; c < bound; c += S.length()) {
+                FloatVector e = exp(FloatVector.fromArray(S, row, c).sub(shift).max(LOWEST));
+                e.intoArray(row, c);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; c < n; c++) {
+            float e = FastMath.exp(row[c] - shift);
+            row[c] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** e^x for x in [−87, 88]: FastMath's reduction and polynomial, lane-wise. */
+    private static FloatVector exp(FloatVector x) {
+        FloatVector t = x.mul(LOG2E).add(ROUNDER);
+        IntVector k = t.reinterpretAsInts().sub(ROUNDER_BITS);
+        FloatVector kf = t.sub(ROUNDER);
+        FloatVector r = x.sub(kf.mul(LN2_HI)).sub(kf.mul(LN2_LO));
+        FloatVector p = r.mul(1f / 720).add(1f / 120);
+        p = p.mul(r).add(1f / 24);
+        p = p.mul(r).add(1f / 6);
+        p = p.mul(r).add(0.5f);
+        p = p.mul(r).add(1f);
+        p = p.mul(r).add(1f);
+        return p.mul(k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+
+    /**
+     * FastMath.tanh lane-wise: sign(x)·(1 − 2/(e^{2|x|} + 1)), with |x| capped at 9 (where tanh
+     * is 1 in float) and x itself below 1e-4.
+     */
+    @Override
+    public void tanh(float[] row, int n) {
+        int c = 0;
+        int bound = S.loopBound(n);
+        for (; c < bound; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, row, c);
+            FloatVector ax = x.abs();
+            FloatVector e = exp(ax.min(9f).mul(2f));
+            FloatVector t = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
+            FloatVector signed = t.blend(t.neg(), x.lt(0f));
+            signed.blend(x, ax.lt(1e-4f)).intoArray(row, c);
+        }
+        for (; c < n; c++) {
+            row[c] = FastMath.tanh(row[c]);
+        }
+    }
+
+    @Override
+    public void scale(float[] row, int n, float factor) {
+        int c = 0;
+        int bound = S.loopBound(n);
+        for (; c < bound; c += S.length()) {
+            FloatVector.fromArray(S, row, c).mul(factor).intoArray(row, c);
+        }
+        for (; c < n; c++) {
+            row[c] *= factor;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package org.diffmmj.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
+
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+class RowKernelsTest {
+
+    private static List<RowKernels> implementations() {
+        return List.of(RowKernels.scalar(), RowKernels.best());
+    }
+
+    @Test
+    void testsRunTheVectorKernels() {
+        // surefire starts the JVM with the incubator module, as the launcher does.
+        assertThat(RowKernels.best().description()).startsWith("vector");
+    }
+
+    @Test
+    void expOfShiftedRowMatchesMathExpToFloatPrecision() {
+        Random rnd = new Random(3);
+        for (RowKernels k : implementations()) {
+            for (int n : new int[] {1, 7, 16, 37, 1000, 9308}) {
+                float[] row = new float[n];
+                for (int c = 0; c < n; c++) {
+                    row[c] = (rnd.nextFloat() * 2 - 1) * 30f;
+                }
+                float shift = k.max(row, n);
+                float[] original = row.clone();
+                double sum = k.expShiftedSum(row, n, shift);
+                double expected = 0;
+                for (int c = 0; c < n; c++) {
+                    double e = Math.exp(original[c] - shift); // the float difference is the kernel's input
+                    expected += e;
+                    assertThat((double) row[c]).as("%s n=%d c=%d x=%f", k.description(), n, c, original[c] - shift)
+                            .isCloseTo(e, offset(Math.max(1e-37, 5e-7 * e)));
+                }
+                assertThat(sum).isCloseTo(expected, offset(1e-6 * expected));
+            }
+        }
+    }
+
+    @Test
+    void hardCases() {
+        for (RowKernels k : implementations()) {
+            float[] row = new float[33];
+            java.util.Arrays.fill(row, -200f); // far below the shift: e^-200 underflows
+            row[5] = 0f;
+            row[32] = -1f;
+            double sum = k.expShiftedSum(row, 33, 0f);
+            assertThat(row[5]).isEqualTo(1f);
+            assertThat((double) row[32]).isCloseTo(Math.exp(-1), offset(1e-7));
+            assertThat(row[0]).isBetween(0f, 1e-37f);
+            assertThat(sum).isCloseTo(1 + Math.exp(-1), offset(1e-6));
+
+            float[] withNan = {0f, Float.NaN, -1f};
+            assertThat(Double.isNaN(k.expShiftedSum(withNan, 3, 0f))).as(k.description()).isTrue();
+        }
+    }
+
+    @Test
+    void tanhMatchesMath() {
+        for (RowKernels k : implementations()) {
+            int n = 4001;
+            float[] row = new float[n];
+            for (int c = 0; c < n; c++) {
+                row[c] = (c - 2000) * 0.006f; // -12 .. 12, through 0 and the small-x branch
+            }
+            row[7] = 5e-5f;
+            row[8] = -5e-5f;
+            row[9] = Float.NaN;
+            float[] x = row.clone();
+            k.tanh(row, n);
+            for (int c = 0; c < n; c++) {
+                if (c == 9) {
+                    assertThat(Float.isNaN(row[c])).as(k.description()).isTrue();
+                    continue;
+                }
+                assertThat((double) row[c]).as("%s tanh(%f)", k.description(), x[c])
+                        .isCloseTo(Math.tanh(x[c]), offset(3e-7 + 3e-7 * Math.abs(Math.tanh(x[c]))));
+            }
+            assertThat(row[7]).isEqualTo(5e-5f);
+        }
+    }
+
+    @Test
+    void maxAndScale() {
+        for (RowKernels k : implementations()) {
+            float[] row = new float[41];
+            for (int c = 0; c < row.length; c++) {
+                row[c] = (c * 37 % 41) - 20f; // a permutation of -20..20
+            }
+            assertThat(k.max(row, 41)).isEqualTo(20f);
+            assertThat(k.max(row, 3)).isEqualTo(Math.max(row[0], Math.max(row[1], row[2])));
+            k.scale(row, 41, 0.5f);
+            assertThat(row[1]).isEqualTo(((37 % 41) - 20f) * 0.5f);
+            assertThat(k.max(row, 41)).isEqualTo(10f);
+        }
+    }
+
+    @Test
+    void fastMathAgainstMath() {
+        for (float x = -20f; x <= 20f; x += 0.013f) {
+            assertThat((double) FastMath.exp(x)).isCloseTo(Math.exp(x), offset(4e-7 * Math.exp(x)));
+            assertThat((double) FastMath.tanh(x)).isCloseTo(Math.tanh(x), offset(1e-6));
+            assertThat((double) FastMath.sigmoid(x)).isCloseTo(1 / (1 + Math.exp(-x)), offset(1e-6));
+        }
+        assertThat(FastMath.exp(-100f)).isEqualTo(0f);
+        assertThat(FastMath.exp(100f)).isEqualTo(Float.POSITIVE_INFINITY);
+    }
+}
