@@ -45,7 +45,7 @@ public final class RecommendCommand implements Callable<Integer> {
             throw new IllegalArgumentException("-k must be >= 1, got " + k);
         }
         try (SavedModel saved = SavedModel.load(model)) {
-            RecommendationService service = new RecommendationService(saved);
+            RecommendationService service = new RecommendationService(saved, 0);
             if (who.user != null) {
                 System.out.println("rank\titem\tscore");
                 int rank = 1;

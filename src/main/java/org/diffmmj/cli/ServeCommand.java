@@ -22,13 +22,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}, loopback only).")
     String host;
 
+    @Option(names = "--precompute", defaultValue = "" + RecommendationService.DEFAULT_PRECOMPUTE,
+            description = "Best unseen items per user computed at start-up, so requests with k up to this are "
+                    + "lookups; 0 scores every request live (default: ${DEFAULT-VALUE}).")
+    int precompute;
+
     @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int port;
 
     @Override
     public Integer call() throws Exception {
         SavedModel saved = SavedModel.load(model);
-        RecommendationServer server = new RecommendationServer(new RecommendationService(saved)).start(host, port);
+        RecommendationServer server = new RecommendationServer(new RecommendationService(saved, precompute)).start(host, port);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -100,6 +100,14 @@ class RecommendationServerTest {
                     .isEqualTo((double) trainedScores[id], org.assertj.core.data.Offset.offset(1e-6));
             previous = item.get("score").asDouble();
         }
+        // And they are the best five: no unseen item left out scores higher than the last one.
+        java.util.Set<Integer> returned = new java.util.HashSet<>();
+        items.forEach(item -> returned.add(Integer.parseInt(item.get("item").asText())));
+        for (int i = 0; i < DATA.items(); i++) {
+            if (!returned.contains(i) && !DATA.train().contains(0, i)) {
+                assertThat((double) trainedScores[i]).as("item %d", i).isLessThanOrEqualTo(previous + 1e-6);
+            }
+        }
     }
 
     @Test
@@ -144,5 +152,20 @@ class RecommendationServerTest {
         String metrics = get("/metrics").body();
         assertThat(metrics).contains("diffmm_requests_total{route=\"/recommend\",status=\"200\"}")
                 .contains("diffmm_request_seconds_bucket{le=\"+Inf\"}").contains("diffmm_errors_total");
+    }
+
+    @Test
+    void precomputedAnswersEqualLiveScoring() {
+        RecommendationService live = new RecommendationService(saved, 0);
+        RecommendationService cached = new RecommendationService(saved, 4);
+        assertThat(cached.precomputed()).isEqualTo(4);
+        for (int u = 0; u < DATA.users(); u++) {
+            String user = saved.userIds().externalId(u);
+            for (int k : new int[] {1, 4, 7}) {
+                assertThat(cached.recommend(user, k, false)).as("user %s k %d", user, k)
+                        .isEqualTo(live.recommend(user, k, false)).hasSize(k);
+            }
+            assertThat(cached.recommend(user, 3, true)).isEqualTo(live.recommend(user, 3, true));
+        }
     }
 }
