@@ -23,12 +23,30 @@ public final class AtomicFiles {
         }
     }
 
+    /** Writes a file's content to a stream (which the caller must not close). */
+    @FunctionalInterface
+    public interface ContentWriter {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, out -> out.write(content));
+    }
+
+    /** Streams the content to a temporary sibling, forces it to disk, then renames it over target. */
+    public static void write(Path target, ContentWriter content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
         try {
-            Files.write(tmp, content);
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+                 java.io.OutputStream out = new java.io.BufferedOutputStream(
+                         java.nio.channels.Channels.newOutputStream(channel), 1 << 20)) {
+                content.writeTo(out);
+                out.flush();
+                channel.force(false);
+            }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

@@ -1,6 +1,7 @@
 package org.diffmmj.io;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +32,9 @@ import org.diffmmj.tensor.Tensor;
  *   32 bytes SHA-256 of everything before
  * </pre>
  *
- * Written to a temporary file and renamed; read fully and verified before anything is returned,
- * so a truncated or corrupted file never yields a half-loaded model.
+ * Streamed to a temporary file and renamed; on load the checksum is verified over the whole file
+ * before anything is parsed, so a truncated or corrupted file never yields a half-loaded model.
+ * Neither direction holds the file in memory, so size is bounded only by the tensors.
  */
 public final class Checkpoint implements AutoCloseable {
 
@@ -76,91 +78,123 @@ public final class Checkpoint implements AutoCloseable {
         Map<String, Object> fullHeader = new LinkedHashMap<>(header);
         fullHeader.put("tensors", index);
         byte[] headerBytes = JSON.writeValueAsBytes(fullHeader);
-        long body = 0;
-        for (Tensor t : tensors.values()) {
-            body += t.size() * 4;
-        }
-        long total = MAGIC.length + 8L + headerBytes.length + body + 32;
-        if (total > Integer.MAX_VALUE - 16) {
-            throw new IOException("checkpoint of " + total + " bytes is too large for format version " + FORMAT_VERSION);
-        }
-        ByteBuffer buf = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
-        buf.put(MAGIC).putInt(FORMAT_VERSION).putInt(headerBytes.length).put(headerBytes);
-        for (Tensor t : tensors.values()) {
-            float[] values = t.toArray();
-            buf.asFloatBuffer().put(values);
-            buf.position(buf.position() + values.length * 4);
-        }
-        buf.put(sha256(buf.array(), buf.position()));
-        AtomicFiles.write(file, buf.array());
+        // Streamed in chunks through the digest: memory stays small whatever the model's size.
+        AtomicFiles.write(file, raw -> {
+            MessageDigest md = sha256();
+            java.security.DigestOutputStream out = new java.security.DigestOutputStream(raw, md);
+            ByteBuffer prefix = ByteBuffer.allocate(MAGIC.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+            prefix.put(MAGIC).putInt(FORMAT_VERSION).putInt(headerBytes.length);
+            out.write(prefix.array());
+            out.write(headerBytes);
+            ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors.values()) {
+                java.nio.FloatBuffer src = t.buffer();
+                int n = (int) t.size();
+                for (int off = 0; off < n; off += CHUNK_FLOATS) {
+                    int len = Math.min(CHUNK_FLOATS, n - off);
+                    chunk.clear();
+                    chunk.asFloatBuffer().put(0, src, off, len);
+                    out.write(chunk.array(), 0, len * 4);
+                }
+            }
+            out.flush();
+            raw.write(md.digest());
+        });
     }
 
+    private static final int CHUNK_FLOATS = 1 << 18;
+
     public static Checkpoint load(Path file) throws IOException {
-        byte[] bytes;
+        long size;
         try {
-            bytes = Files.readAllBytes(file);
+            size = Files.size(file);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": no such checkpoint file");
         }
         int minimum = MAGIC.length + 8 + 32;
-        if (bytes.length < minimum || !Arrays.equals(Arrays.copyOf(bytes, MAGIC.length), MAGIC)) {
-            throw new CheckpointException(file + ": not a DiffMM-J checkpoint (bad magic or too short)");
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        buf.position(MAGIC.length);
-        int version = buf.getInt();
-        if (version != FORMAT_VERSION) {
-            throw new CheckpointException(file + ": checkpoint format version " + version
-                    + ", this build reads version " + FORMAT_VERSION);
-        }
-        byte[] expected = Arrays.copyOfRange(bytes, bytes.length - 32, bytes.length);
-        if (!Arrays.equals(expected, sha256(bytes, bytes.length - 32))) {
-            throw new CheckpointException(file + ": checksum mismatch (file truncated or corrupted)");
-        }
-        int headerLength = buf.getInt();
-        if (headerLength < 0 || headerLength > bytes.length - buf.position() - 32) {
-            throw new CheckpointException(file + ": header length " + headerLength + " exceeds the file");
-        }
-        Map<String, Object> header = JSON.readValue(Arrays.copyOfRange(bytes, buf.position(),
-                buf.position() + headerLength), new TypeReference<LinkedHashMap<String, Object>>() { });
-        buf.position(buf.position() + headerLength);
-        Object index = header.remove("tensors");
-        if (!(index instanceof List<?> list)) {
-            throw new CheckpointException(file + ": header lists no tensors");
-        }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        try {
-            for (Object o : list) {
-                Map<?, ?> e = (Map<?, ?>) o;
-                String name = (String) e.get("name");
-                int rows = ((Number) e.get("rows")).intValue();
-                int cols = ((Number) e.get("cols")).intValue();
-                long n = (long) rows * cols;
-                if (rows < 0 || cols < 0 || n * 4 > buf.remaining() - 32) {
-                    throw new CheckpointException(file + ": tensor '" + name + "' (" + rows + "×" + cols
-                            + ") runs past the end of the file");
-                }
-                float[] values = new float[(int) n];
-                buf.asFloatBuffer().get(values);
-                buf.position(buf.position() + values.length * 4);
-                tensors.put(name, Tensor.fromArray(rows, cols, values));
+        // Three passes over the file, none holding it in memory: the prefix, the checksum of all
+        // of it, then the header and tensors, so nothing is returned from a file that fails.
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] prefix = in.readNBytes(MAGIC.length + 4);
+            if (size < minimum || !Arrays.equals(Arrays.copyOf(prefix, MAGIC.length), MAGIC)) {
+                throw new CheckpointException(file + ": not a DiffMM-J checkpoint (bad magic or too short)");
             }
-        } catch (RuntimeException e) {
-            tensors.values().forEach(Tensor::close);
-            throw e instanceof CheckpointException ce ? ce : new CheckpointException(file + ": malformed tensor index: " + e);
+            int version = ByteBuffer.wrap(prefix, MAGIC.length, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            if (version != FORMAT_VERSION) {
+                throw new CheckpointException(file + ": checkpoint format version " + version
+                        + ", this build reads version " + FORMAT_VERSION);
+            }
         }
-        if (buf.remaining() != 32) {
-            tensors.values().forEach(Tensor::close);
-            throw new CheckpointException(file + ": " + (buf.remaining() - 32) + " unexpected bytes after the tensors");
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+            MessageDigest md = sha256();
+            byte[] buf = new byte[1 << 20];
+            for (long left = size - 32; left > 0; ) {
+                int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (r < 0) {
+                    throw new CheckpointException(file + ": file shrank while being read");
+                }
+                md.update(buf, 0, r);
+                left -= r;
+            }
+            if (!Arrays.equals(in.readNBytes(32), md.digest())) {
+                throw new CheckpointException(file + ": checksum mismatch (file truncated or corrupted)");
+            }
         }
-        return new Checkpoint(header, tensors);
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+            in.skipNBytes(MAGIC.length + 4);
+            int headerLength = ByteBuffer.wrap(in.readNBytes(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            long remaining = size - MAGIC.length - 8 - 32;
+            if (headerLength < 0 || headerLength > remaining) {
+                throw new CheckpointException(file + ": header length " + headerLength + " exceeds the file");
+            }
+            Map<String, Object> header = JSON.readValue(in.readNBytes(headerLength),
+                    new TypeReference<LinkedHashMap<String, Object>>() { });
+            remaining -= headerLength;
+            Object index = header.remove("tensors");
+            if (!(index instanceof List<?> list)) {
+                throw new CheckpointException(file + ": header lists no tensors");
+            }
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            try {
+                byte[] chunk = new byte[CHUNK_FLOATS * 4];
+                for (Object o : list) {
+                    Map<?, ?> e = (Map<?, ?>) o;
+                    String name = (String) e.get("name");
+                    int rows = ((Number) e.get("rows")).intValue();
+                    int cols = ((Number) e.get("cols")).intValue();
+                    long n = (long) rows * cols;
+                    if (rows < 0 || cols < 0 || n * 4 > remaining) {
+                        throw new CheckpointException(file + ": tensor '" + name + "' (" + rows + "×" + cols
+                                + ") runs past the end of the file");
+                    }
+                    Tensor t = Tensor.zeros(rows, cols);
+                    tensors.put(name, t);
+                    java.nio.FloatBuffer dst = t.buffer();
+                    for (int off = 0; off < n; off += CHUNK_FLOATS) {
+                        int len = (int) Math.min(CHUNK_FLOATS, n - off);
+                        if (in.readNBytes(chunk, 0, len * 4) != len * 4) {
+                            throw new CheckpointException(file + ": tensor '" + name + "' is cut short");
+                        }
+                        dst.put(off, ByteBuffer.wrap(chunk, 0, len * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer(),
+                                0, len);
+                    }
+                    remaining -= n * 4;
+                }
+            } catch (RuntimeException e) {
+                tensors.values().forEach(Tensor::close);
+                throw e instanceof CheckpointException ce ? ce : new CheckpointException(file + ": malformed tensor index: " + e);
+            }
+            if (remaining != 0) {
+                tensors.values().forEach(Tensor::close);
+                throw new CheckpointException(file + ": " + remaining + " unexpected bytes after the tensors");
+            }
+            return new Checkpoint(header, tensors);
+        }
     }
 
-    private static byte[] sha256(byte[] bytes, int length) {
+    private static MessageDigest sha256() {
         try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(bytes, 0, length);
-            return md.digest();
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

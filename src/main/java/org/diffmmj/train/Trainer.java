@@ -113,6 +113,9 @@ public final class Trainer {
                 Map<String, Double> batchLosses = timer.time("recommendation_training",
                         () -> trainBatches(model, optimizer, batches, context, pool));
                 losses.putAll(batchLosses);
+                // Each phase has its own temporaries' shapes: holding them all between phases
+                // would make the peak their sum rather than the largest one.
+                pool.clear();
 
                 Map<String, Double> val = null;
                 Map<String, Double> test = null;

@@ -47,6 +47,24 @@ class CheckpointTest {
     }
 
     @Test
+    void tensorsLargerThanTheStreamingChunkRoundTrip() throws Exception {
+        float[] values = new float[700 * 1001]; // 2.7 chunks of 2^18 floats, not a multiple of one
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) Math.sin(i) * i;
+        }
+        Path file = dir.resolve("big.ckpt");
+        try (Checkpoint c = new Checkpoint(java.util.Map.of("n", 1), java.util.Map.of(
+                "big", org.diffmmj.tensor.Tensor.fromArray(700, 1001, values)))) {
+            c.save(file);
+        }
+        assertThat(Files.size(file)).isGreaterThan(values.length * 4L);
+        try (Checkpoint c = Checkpoint.load(file)) {
+            assertThat(c.tensor("big").toArray()).containsExactly(values);
+        }
+        Files.delete(file);
+    }
+
+    @Test
     void aFlippedByteIsACorruptionError() throws Exception {
         Path file = saveSample();
         byte[] bytes = Files.readAllBytes(file);

@@ -128,7 +128,9 @@ public final class DiffMM implements Recommender {
         Rng graphRng = context.rng().split();
         Map<String, Double> losses = context.timer().time("diffusion_training",
                 () -> trainDenoisers(context.pool(), diffusionRng));
+        context.pool().clear(); // the next phase uses other shapes; see Trainer
         context.timer().time("graph_generation", () -> regenerateGraphs(context.pool(), graphRng));
+        context.pool().clear();
         return losses;
     }
 
