@@ -154,15 +154,6 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     static long peakRssMb() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
-            }
-        } catch (Exception ignored) {
-            // Not Linux: report 0 rather than fail the benchmark.
-        }
-        return 0;
+        return Math.max(0, org.diffmmj.train.ProcessMemory.peakRssMb());
     }
 }

@@ -131,7 +131,12 @@ public final class Trainer {
                     val = reports[0].values();
                     test = reports[1].values();
                 }
-                EpochRecord record = new EpochRecord(epoch, losses, val, test, timer.seconds());
+                Map<String, Double> memory = new LinkedHashMap<>();
+                if (ProcessMemory.rssMb() >= 0) {
+                    memory.put("rss", (double) ProcessMemory.rssMb());
+                    memory.put("peak_rss", (double) ProcessMemory.peakRssMb());
+                }
+                EpochRecord record = new EpochRecord(epoch, losses, val, test, timer.seconds(), memory);
                 history.add(record);
                 if (stateFile != null) {
                     try {
@@ -222,6 +227,9 @@ public final class Trainer {
         StringJoiner phases = new StringJoiner(", ", "(", ")");
         r.seconds().forEach((k, v) -> phases.add(String.format("%s %.2fs", k, v)));
         line.add(String.format("%.2fs %s", r.totalSeconds(), phases));
+        if (r.memoryMb().containsKey("rss")) {
+            line.add(String.format("rss %.0f MB (peak %.0f MB)", r.memoryMb().get("rss"), r.memoryMb().get("peak_rss")));
+        }
         return line.toString();
     }
 }

@@ -36,7 +36,8 @@ public final class TrainingHistory {
         for (Object o : (List<Object>) json.get("epochs")) {
             Map<String, Object> e = (Map<String, Object>) o;
             epochs.add(new EpochRecord(((Number) e.get("epoch")).intValue(), doubles(e.get("losses")),
-                    doubles(e.get("val")), doubles(e.get("test")), doubles(e.get("seconds"))));
+                    doubles(e.get("val")), doubles(e.get("test")), doubles(e.get("seconds")),
+                    e.get("memory_mb") == null ? Map.of() : doubles(e.get("memory_mb"))));
         }
     }
 
@@ -99,6 +100,9 @@ public final class TrainingHistory {
             e.put("val", r.val());
             e.put("test", r.test());
             e.put("seconds", r.seconds());
+            if (!r.memoryMb().isEmpty()) {
+                e.put("memory_mb", r.memoryMb());
+            }
             list.add(e);
         }
         root.put("epochs", list);

@@ -92,6 +92,11 @@ class TrainerTest {
         assertThat(epoch.get("test").has("precision@20")).isTrue();
         assertThat(epoch.get("seconds").has("recommendation_training")).isTrue();
         assertThat(epoch.get("losses").has("bpr")).isTrue();
+        if (java.nio.file.Files.exists(java.nio.file.Path.of("/proc/self/status"))) {
+            JsonNode memory = epoch.get("memory_mb");
+            assertThat(memory.get("rss").asDouble()).isPositive()
+                    .isLessThanOrEqualTo(memory.get("peak_rss").asDouble());
+        }
         int bestVal = json.get("best_val_epoch").asInt();
         assertThat(json.get("test_at_best_val").get("recall@20").asDouble())
                 .isEqualTo(json.get("epochs").get(bestVal).get("test").get("recall@20").asDouble());
