@@ -98,6 +98,8 @@ public final class BenchServeCommand implements Callable<Integer> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("client", clientKind);
             out.put("precompute", precompute);
+            out.put("gc", java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                    .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
             out.put("clients", clients);
             out.put("seconds", r.elapsed);
             out.put("requests", r.requests.get());
