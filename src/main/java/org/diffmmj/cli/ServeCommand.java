@@ -33,7 +33,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SavedModel saved = SavedModel.load(model);
-        RecommendationServer server = new RecommendationServer(new RecommendationService(saved, precompute)).start(host, port);
+        long start = System.nanoTime();
+        RecommendationService service = new RecommendationService(saved, precompute);
+        if (service.precomputed() > 0) {
+            System.out.printf("precomputed the best %d unseen items of %d users in %.2f s%n", service.precomputed(),
+                    service.users(), (System.nanoTime() - start) / 1e9);
+        }
+        RecommendationServer server = new RecommendationServer(service).start(host, port);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

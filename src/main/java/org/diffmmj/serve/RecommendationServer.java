@@ -62,7 +62,7 @@ public final class RecommendationServer implements AutoCloseable {
             metrics.record(route == null || route.isEmpty() ? "unmatched" : route, ctx.statusCode(),
                     start == null ? 0 : (System.nanoTime() - start) / 1e9);
         });
-        app.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "users", service.users(),
+        app.get("/health", ctx -> json(ctx, 200, ordered("status", "ok", "users", service.users(),
                 "items", service.items())));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.render()));
         app.get("/recommend", this::recommendOne);
@@ -125,7 +125,7 @@ public final class RecommendationServer implements AutoCloseable {
             try {
                 results.add(answer(u.asText(), k, includeSeen));
             } catch (RecommendationService.UnknownIdException e) {
-                results.add(Map.of("user", u.asText(), "error", e.getMessage()));
+                results.add(ordered("user", u.asText(), "error", e.getMessage()));
             }
         }
         json(ctx, 200, Map.of("results", results));
@@ -136,20 +136,29 @@ public final class RecommendationServer implements AutoCloseable {
         String item = ctx.pathParam("id");
         List<Map<String, Object>> items = new ArrayList<>();
         for (RecommendationService.ScoredItem s : service.similarItems(item, k)) {
-            items.add(Map.of("item", s.item(), "similarity", s.score()));
+            items.add(ordered("item", s.item(), "similarity", s.score()));
         }
-        json(ctx, 200, Map.of("item", item, "similar", items));
+        json(ctx, 200, ordered("item", item, "similar", items));
     }
 
     private Map<String, Object> answer(String user, int k, boolean includeSeen) {
         List<Map<String, Object>> items = new ArrayList<>();
         for (RecommendationService.ScoredItem s : service.recommend(user, k, includeSeen)) {
-            items.add(Map.of("item", s.item(), "score", s.score()));
+            items.add(ordered("item", s.item(), "score", s.score()));
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("user", user);
         out.put("items", items);
         return out;
+    }
+
+    /** A JSON object whose keys keep the given order (Map.of's order changes from run to run). */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
     }
 
     static int parseK(String raw) {

@@ -90,6 +90,7 @@ class RecommendationServerTest {
         HttpResponse<String> r = get("/recommend?user=0&k=5");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type").orElse("")).contains("application/json");
+        assertThat(r.body()).startsWith("{\"user\":\"0\",\"items\":[{\"item\":"); // stable key order
         JsonNode items = JSON.readTree(r.body()).get("items");
         assertThat(items).hasSize(5);
         double previous = Double.POSITIVE_INFINITY;
