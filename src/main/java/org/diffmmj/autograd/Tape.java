@@ -750,7 +750,45 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var square(Var a) {
-        return unary(a, x -> x * x, (x, y) -> 2f * x);
+        int n = a.rows() * a.cols();
+        Tensor out = alloc(a.rows(), a.cols());
+        FloatBuffer x = a.value.buffer();
+        FloatBuffer o = out.buffer();
+        // Written out rather than through unary(): the shared loop calls a lambda per element,
+        // which the JIT cannot vectorise, and this op runs on every diffusion batch's full rows.
+        Parallel.forRange(n, GRAIN, (from, to) -> {
+            float[] buf = new float[Math.min(CHUNK, to - from)];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                x.get(start, buf, 0, len);
+                for (int i = 0; i < len; i++) {
+                    buf[i] = buf[i] * buf[i];
+                }
+                o.put(start, buf, 0, len);
+            }
+        });
+        Var y = output(out, a);
+        onBackward(y, () -> {
+            FloatBuffer gy = y.grad.buffer();
+            FloatBuffer gx = gradOf(a).buffer();
+            Parallel.forRange(n, GRAIN, (from, to) -> {
+                int size = Math.min(CHUNK, to - from);
+                float[] xs = new float[size];
+                float[] gys = new float[size];
+                float[] gxs = new float[size];
+                for (int start = from; start < to; start += CHUNK) {
+                    int len = Math.min(CHUNK, to - start);
+                    x.get(start, xs, 0, len);
+                    gy.get(start, gys, 0, len);
+                    gx.get(start, gxs, 0, len);
+                    for (int i = 0; i < len; i++) {
+                        gxs[i] += gys[i] * (2f * xs[i]);
+                    }
+                    gx.put(start, gxs, 0, len);
+                }
+            });
+        });
+        return y;
     }
 
     /** Inverted dropout: zero with probability p, survivors scaled by 1/(1−p). */
@@ -944,10 +982,12 @@ public final class Tape implements AutoCloseable {
         Tensor out = alloc(rows, 1);
         FloatBuffer x = a.value.buffer();
         Parallel.forRange(rows, 64, (from, to) -> {
+            float[] row = new float[cols];
             for (int r = from; r < to; r++) {
+                x.get(r * cols, row, 0, cols);
                 double s = 0;
                 for (int c = 0; c < cols; c++) {
-                    s += x.get(r * cols + c);
+                    s += row[c];
                 }
                 out.set(r, 0, (float) (s * factor));
             }
@@ -956,11 +996,14 @@ public final class Tape implements AutoCloseable {
         onBackward(y, () -> {
             FloatBuffer gx = gradOf(a).buffer();
             Parallel.forRange(rows, 64, (from, to) -> {
+                float[] row = new float[cols];
                 for (int r = from; r < to; r++) {
                     float g = y.grad.get(r, 0) * factor;
+                    gx.get(r * cols, row, 0, cols);
                     for (int c = 0; c < cols; c++) {
-                        gx.put(r * cols + c, gx.get(r * cols + c) + g);
+                        row[c] += g;
                     }
+                    gx.put(r * cols, row, 0, cols);
                 }
             });
         });

@@ -75,12 +75,14 @@ public final class Rng {
         int n = (int) t.size();
         int blocks = (n + BLOCK - 1) / BLOCK;
         Parallel.forRange(blocks, 1, (from, to) -> {
+            float[] values = new float[BLOCK];
             for (int b = from; b < to; b++) {
                 SplittableRandom r = new SplittableRandom(mix(seed, b));
-                int end = Math.min(n, (b + 1) * BLOCK);
-                for (int i = b * BLOCK; i < end; i++) {
-                    buf.put(i, f.next(r));
+                int len = Math.min(n, (b + 1) * BLOCK) - b * BLOCK;
+                for (int i = 0; i < len; i++) {
+                    values[i] = f.next(r);
                 }
+                buf.put(b * BLOCK, values, 0, len);
             }
         });
     }

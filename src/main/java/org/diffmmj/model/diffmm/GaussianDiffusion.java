@@ -48,13 +48,18 @@ public final class GaussianDiffusion {
         FloatBuffer xs = x0.value().buffer();
         FloatBuffer xt = noisy.buffer();
         Parallel.forRange(batch, 16, (from, to) -> {
+            float[] x0Row = new float[items];
+            float[] row = new float[items];
             for (int b = from; b < to; b++) {
                 float signal = (float) Math.sqrt(schedule.alphaCumprod(t[b]));
                 float noise = (float) Math.sqrt(1 - schedule.alphaCumprod(t[b]));
                 int base = b * items;
+                xs.get(base, x0Row, 0, items);
+                xt.get(base, row, 0, items);
                 for (int i = 0; i < items; i++) {
-                    xt.put(base + i, signal * xs.get(base + i) + noise * xt.get(base + i));
+                    row[i] = signal * x0Row[i] + noise * row[i];
                 }
+                xt.put(base, row, 0, items);
             }
         });
         Var predicted = denoiser.forward(tape, tape.adopt(noisy), t, true, rng);
