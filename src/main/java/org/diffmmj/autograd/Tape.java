@@ -223,17 +223,7 @@ public final class Tape implements AutoCloseable {
                 Blas.gemm(true, false, 1f, x.value, gy, 1f, gradOf(w));
             }
             if (bias != null && bias.requiresGrad) {
-                FloatBuffer g = gy.buffer();
-                double[] sums = new double[n];
-                for (int r = 0; r < m; r++) {
-                    for (int c = 0; c < n; c++) {
-                        sums[c] += g.get(r * n + c);
-                    }
-                }
-                Tensor gb = gradOf(bias);
-                for (int c = 0; c < n; c++) {
-                    gb.set(0, c, gb.get(0, c) + (float) sums[c]);
-                }
+                addColumnSums(gy, m, n, gradOf(bias));
             }
         });
         return y;
@@ -1004,6 +994,95 @@ public final class Tape implements AutoCloseable {
                         row[c] += g;
                     }
                     gx.put(r * cols, row, 0, cols);
+                }
+            });
+        });
+        return y;
+    }
+
+    /**
+     * dst[0][c] += Σ_r src[r][c], each column summed in double in row order. Threads split the
+     * columns, not the rows, so every column's order of addition is the same on any core count.
+     */
+    private static void addColumnSums(Tensor src, int rows, int cols, Tensor dst) {
+        FloatBuffer g = src.buffer();
+        double[] sums = new double[cols];
+        Parallel.forRange(cols, 512, (from, to) -> {
+            float[] row = new float[to - from];
+            for (int r = 0; r < rows; r++) {
+                g.get(r * cols + from, row, 0, to - from);
+                for (int c = from; c < to; c++) {
+                    sums[c] += row[c - from];
+                }
+            }
+        });
+        for (int c = 0; c < cols; c++) {
+            dst.set(0, c, dst.get(0, c) + (float) sums[c]);
+        }
+    }
+
+    /**
+     * The mean over each row of (a − b)², as a rows×1 column: rowMean(square(sub(a, b))) in one
+     * pass forward and one backward, with the same float arithmetic per element as those three
+     * ops, and no rows×cols intermediates (the diffusion loss over full interaction rows).
+     */
+    public Var rowMeanSquaredError(Var a, Var b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("rowMeanSquaredError: shapes differ, " + a.value.shape() + " vs "
+                    + b.value.shape());
+        }
+        int rows = a.rows();
+        int cols = a.cols();
+        float factor = 1f / cols;
+        Tensor out = alloc(rows, 1);
+        FloatBuffer av = a.value.buffer();
+        FloatBuffer bv = b.value.buffer();
+        Parallel.forRange(rows, 64, (from, to) -> {
+            float[] as = new float[cols];
+            float[] bs = new float[cols];
+            for (int r = from; r < to; r++) {
+                av.get(r * cols, as, 0, cols);
+                bv.get(r * cols, bs, 0, cols);
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    float d = as[c] - bs[c];
+                    float squared = d * d;
+                    s += squared;
+                }
+                out.set(r, 0, (float) (s * factor));
+            }
+        });
+        Var y = output(out, a, b);
+        onBackward(y, () -> {
+            FloatBuffer ga = a.requiresGrad ? gradOf(a).buffer() : null;
+            FloatBuffer gb = b.requiresGrad ? gradOf(b).buffer() : null;
+            Parallel.forRange(rows, 64, (from, to) -> {
+                float[] as = new float[cols];
+                float[] bs = new float[cols];
+                float[] gs = new float[cols];
+                for (int r = from; r < to; r++) {
+                    float g = y.grad.get(r, 0) * factor;
+                    av.get(r * cols, as, 0, cols);
+                    bv.get(r * cols, bs, 0, cols);
+                    // d(mean)/d(d_c) = g·2·d_c, then +1 towards a and −1 towards b, as the
+                    // three separate ops would accumulate it.
+                    for (int c = 0; c < cols; c++) {
+                        bs[c] = g * (2f * (as[c] - bs[c]));
+                    }
+                    if (ga != null) {
+                        ga.get(r * cols, gs, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            gs[c] += bs[c];
+                        }
+                        ga.put(r * cols, gs, 0, cols);
+                    }
+                    if (gb != null) {
+                        gb.get(r * cols, gs, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            gs[c] -= bs[c];
+                        }
+                        gb.put(r * cols, gs, 0, cols);
+                    }
                 }
             });
         });

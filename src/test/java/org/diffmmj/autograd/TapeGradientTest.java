@@ -1,11 +1,15 @@
 package org.diffmmj.autograd;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
+import org.diffmmj.tensor.BufferPool;
 import org.diffmmj.tensor.Tensor;
 
 /**
@@ -133,6 +137,84 @@ class TapeGradientTest {
         check(t -> t.rowDot(t.param(a), t.param(b)), 3, 1, a, b);
         check(t -> t.sum(t.param(a)), 1, 1, a);
         check(t -> t.mean(t.param(a)), 1, 1, a);
+    }
+
+    @Test
+    void fusedRowMeanSquaredError() {
+        Parameter a = param("a", 3, 4);
+        Parameter b = param("b", 3, 4);
+        check(t -> t.rowMeanSquaredError(t.param(a), t.param(b)), 3, 1, a, b);
+    }
+
+    @Test
+    void fusedRowMeanSquaredErrorByHand() {
+        // Rows (1, 2) − (0, 0) and (3, 5) − (1, 1): means of squares (1 + 4) / 2 and (4 + 16) / 2.
+        Tensor a = Tensor.zeros(2, 2);
+        Tensor b = Tensor.zeros(2, 2);
+        a.set(0, 0, 1f);
+        a.set(0, 1, 2f);
+        a.set(1, 0, 3f);
+        a.set(1, 1, 5f);
+        b.set(1, 0, 1f);
+        b.set(1, 1, 1f);
+        try (BufferPool pool = new BufferPool(); Tape tape = Tape.noGrad(pool)) {
+            float[] mse = tape.rowMeanSquaredError(tape.constant(a), tape.constant(b)).value().toArray();
+            assertThat(mse).containsExactly(2.5f, 10f);
+        }
+    }
+
+    @Test
+    void fusedRowMeanSquaredErrorEqualsTheThreeOpsBitForBit() {
+        // Wide rows, as in the diffusion loss: the fused op promises the same float arithmetic.
+        Parameter a1 = param("a1", 70, 1300);
+        Parameter b1 = param("b1", 70, 1300);
+        Parameter a2 = new Parameter("a2", a1.value().copy());
+        Parameter b2 = new Parameter("b2", b1.value().copy());
+        Tensor w = Tensor.zeros(70, 1);
+        rng.fillUniform(w, -1f, 1f);
+        float[] fused;
+        float[] composed;
+        try (BufferPool pool = new BufferPool()) {
+            try (Tape tape = new Tape(pool)) {
+                Var y = tape.rowMeanSquaredError(tape.param(a1), tape.param(b1));
+                fused = y.value().toArray();
+                tape.backward(tape.sum(tape.mul(y, tape.constant(w))));
+            }
+            try (Tape tape = new Tape(pool)) {
+                Var y = tape.rowMean(tape.square(tape.sub(tape.param(a2), tape.param(b2))));
+                composed = y.value().toArray();
+                tape.backward(tape.sum(tape.mul(y, tape.constant(w))));
+            }
+        }
+        assertThat(fused).containsExactly(composed);
+        assertThat(a1.grad().toArray()).containsExactly(a2.grad().toArray());
+        assertThat(b1.grad().toArray()).containsExactly(b2.grad().toArray());
+    }
+
+    @Test
+    void linearBiasGradientIsTheColumnSumsOfTheUpstreamGradient() {
+        // 1300 outputs: wide enough that threads split the columns of the bias gradient.
+        int rows = 37;
+        int cols = 1300;
+        Parameter x = param("x", rows, 3);
+        Parameter weight = param("w", 3, cols);
+        Parameter bias = param("bias", 1, cols);
+        Tensor w = Tensor.zeros(rows, cols);
+        rng.fillUniform(w, -1f, 1f);
+        bias.zeroGrad();
+        try (BufferPool pool = new BufferPool(); Tape tape = new Tape(pool)) {
+            Var y = tape.linear(tape.param(x), tape.param(weight), tape.param(bias));
+            tape.backward(tape.sum(tape.mul(y, tape.constant(w))));
+        }
+        // d/d bias_c of Σ w ⊙ (x·W + bias) is Σ_r w[r][c].
+        float[] grad = bias.grad().toArray();
+        for (int c = 0; c < cols; c++) {
+            double expected = 0;
+            for (int r = 0; r < rows; r++) {
+                expected += w.get(r, c);
+            }
+            assertThat((double) grad[c]).as("column %d", c).isCloseTo(expected, within(1e-5));
+        }
     }
 
     @Test

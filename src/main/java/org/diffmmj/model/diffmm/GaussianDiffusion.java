@@ -63,7 +63,7 @@ public final class GaussianDiffusion {
             }
         });
         Var predicted = denoiser.forward(tape, tape.adopt(noisy), t, true, rng);
-        Var mse = tape.rowMean(tape.square(tape.sub(x0, predicted)));
+        Var mse = tape.rowMeanSquaredError(x0, predicted);
         Var diffusion = tape.mean(tape.mul(mse, tape.adopt(weight)));
         Var injected = tape.matmul(predicted, modalityFeatures);
         Var msi = tape.mean(tape.square(tape.sub(injected, x0ItemEmbeddings)));
