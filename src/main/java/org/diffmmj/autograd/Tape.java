@@ -790,6 +790,7 @@ public final class Tape implements AutoCloseable {
         Tensor mask = alloc(a.rows(), a.cols());
         rng.fillUniform(mask, 0f, 1f);
         float keepScale = 1f / (1f - p);
+        RowKernels kernels = RowKernels.best();
         Tensor out = alloc(a.rows(), a.cols());
         FloatBuffer m = mask.buffer();
         FloatBuffer x = a.value.buffer();
@@ -802,11 +803,7 @@ public final class Tape implements AutoCloseable {
                 int len = Math.min(CHUNK, to - start);
                 m.get(start, ms, 0, len);
                 x.get(start, xs, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float keep = ms[i] >= p ? keepScale : 0f;
-                    ms[i] = keep;
-                    xs[i] *= keep;
-                }
+                kernels.dropout(ms, xs, len, p, keepScale);
                 m.put(start, ms, 0, len);
                 o.put(start, xs, 0, len);
             }

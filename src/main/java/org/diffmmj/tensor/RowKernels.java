@@ -2,7 +2,9 @@ package org.diffmmj.tensor;
 
 /**
  * The per-row kernels of a softmax over many candidates (the InfoNCE terms): maximum, exp of the
- * shifted row with its sum, and scaling; and tanh, the denoisers' activation. Two implementations give the same results to float
+ * shifted row with its sum, and scaling; tanh, the denoisers' activation; and dropout masks, whose
+ * random keep-or-drop branch the JIT would otherwise compile to a mispredicted jump per element.
+ * Two implementations give the same results to float
  * rounding: one on the Java Vector API (AVX2/AVX-512 lanes, about twelve times faster per
  * element here) when the JVM was started with {@code --add-modules jdk.incubator.vector}, as the
  * launcher and the tests do, and a scalar one otherwise, so that the library still runs on a
@@ -45,6 +47,18 @@ public abstract class RowKernels {
     public void scale(float[] row, int n, float factor) {
         for (int c = 0; c < n; c++) {
             row[c] *= factor;
+        }
+    }
+
+    /**
+     * Inverted dropout over a chunk: mask[c] ← keepScale where the uniform draw mask[c] ≥ p, else
+     * 0; x[c] ← x[c] · mask[c]. The mask is kept for the backward pass.
+     */
+    public void dropout(float[] mask, float[] x, int n, float p, float keepScale) {
+        for (int c = 0; c < n; c++) {
+            float keep = mask[c] >= p ? keepScale : 0f;
+            mask[c] = keep;
+            x[c] *= keep;
         }
     }
 

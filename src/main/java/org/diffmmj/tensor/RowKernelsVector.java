@@ -103,6 +103,24 @@ final class RowKernelsVector extends RowKernels {
     }
 
     @Override
+    public void dropout(float[] mask, float[] x, int n, float p, float keepScale) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector keepVector = FloatVector.broadcast(S, keepScale);
+        int c = 0;
+        int bound = S.loopBound(n);
+        for (; c < bound; c += S.length()) {
+            FloatVector keep = zero.blend(keepVector, FloatVector.fromArray(S, mask, c).compare(VectorOperators.GE, p));
+            keep.intoArray(mask, c);
+            FloatVector.fromArray(S, x, c).mul(keep).intoArray(x, c);
+        }
+        for (; c < n; c++) {
+            float keep = mask[c] >= p ? keepScale : 0f;
+            mask[c] = keep;
+            x[c] *= keep;
+        }
+    }
+
+    @Override
     public void scale(float[] row, int n, float factor) {
         int c = 0;
         int bound = S.loopBound(n);

@@ -88,6 +88,26 @@ class RowKernelsTest {
     }
 
     @Test
+    void dropoutKeepsDrawsAtOrAboveTheRateScaledAndZeroesTheRest() {
+        for (RowKernels k : implementations()) {
+            for (int n : new int[] {1, 5, 16, 37, 1000}) {
+                float[] mask = new float[n];
+                float[] x = new float[n];
+                for (int c = 0; c < n; c++) {
+                    mask[c] = (c % 4) * 0.25f; // 0, 0.25, 0.5 (exactly the rate: kept), 0.75
+                    x[c] = c + 1f;
+                }
+                k.dropout(mask, x, n, 0.5f, 2f);
+                for (int c = 0; c < n; c++) {
+                    boolean kept = c % 4 >= 2;
+                    assertThat(mask[c]).as("%s mask[%d] of %d", k.description(), c, n).isEqualTo(kept ? 2f : 0f);
+                    assertThat(x[c]).as("%s x[%d] of %d", k.description(), c, n).isEqualTo(kept ? 2f * (c + 1) : 0f);
+                }
+            }
+        }
+    }
+
+    @Test
     void maxAndScale() {
         for (RowKernels k : implementations()) {
             float[] row = new float[41];
