@@ -740,45 +740,7 @@ public final class Tape implements AutoCloseable {
     }
 
     public Var square(Var a) {
-        int n = a.rows() * a.cols();
-        Tensor out = alloc(a.rows(), a.cols());
-        FloatBuffer x = a.value.buffer();
-        FloatBuffer o = out.buffer();
-        // Written out rather than through unary(): the shared loop calls a lambda per element,
-        // which the JIT cannot vectorise, and this op runs on every diffusion batch's full rows.
-        Parallel.forRange(n, GRAIN, (from, to) -> {
-            float[] buf = new float[Math.min(CHUNK, to - from)];
-            for (int start = from; start < to; start += CHUNK) {
-                int len = Math.min(CHUNK, to - start);
-                x.get(start, buf, 0, len);
-                for (int i = 0; i < len; i++) {
-                    buf[i] = buf[i] * buf[i];
-                }
-                o.put(start, buf, 0, len);
-            }
-        });
-        Var y = output(out, a);
-        onBackward(y, () -> {
-            FloatBuffer gy = y.grad.buffer();
-            FloatBuffer gx = gradOf(a).buffer();
-            Parallel.forRange(n, GRAIN, (from, to) -> {
-                int size = Math.min(CHUNK, to - from);
-                float[] xs = new float[size];
-                float[] gys = new float[size];
-                float[] gxs = new float[size];
-                for (int start = from; start < to; start += CHUNK) {
-                    int len = Math.min(CHUNK, to - start);
-                    x.get(start, xs, 0, len);
-                    gy.get(start, gys, 0, len);
-                    gx.get(start, gxs, 0, len);
-                    for (int i = 0; i < len; i++) {
-                        gxs[i] += gys[i] * (2f * xs[i]);
-                    }
-                    gx.put(start, gxs, 0, len);
-                }
-            });
-        });
-        return y;
+        return unary(a, x -> x * x, (x, y) -> 2f * x);
     }
 
     /** Inverted dropout: zero with probability p, survivors scaled by 1/(1−p). */
