@@ -62,9 +62,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Dataset dataset = data.load();
         DiffMMConfig c = spec.diffmm();
-        // The roofline is measured again after every epoch, on a machine in the same sustained
-        // state as the phases it is compared with: a cold measurement before training runs at a
-        // higher clock than two cores can hold through an epoch (seen here: 300+ cold, ~275 warm).
+        // The roofline is measured again after every epoch, so it sees the machine in the same
+        // sustained state (clock, neighbours) as the phases it is compared with; the figure taken
+        // before training is reported beside it.
         double coldRoofline = roofline(dataset.items(), c.denoiserDims[0]);
         List<Double> warmRooflines = new ArrayList<>();
         TrainingConfig config = TrainingConfig.builder().epochs(epochs + 1).batchSize(batch).seed(seed)

@@ -132,8 +132,9 @@ public final class Trainer {
                     test = reports[1].values();
                 }
                 Map<String, Double> memory = new LinkedHashMap<>();
-                if (ProcessMemory.rssMb() >= 0) {
-                    memory.put("rss", (double) ProcessMemory.rssMb());
+                long rss = ProcessMemory.rssMb();
+                if (rss >= 0) {
+                    memory.put("rss", (double) rss);
                     memory.put("peak_rss", (double) ProcessMemory.peakRssMb());
                 }
                 EpochRecord record = new EpochRecord(epoch, losses, val, test, timer.seconds(), memory);
