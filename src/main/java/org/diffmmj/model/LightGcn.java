@@ -3,6 +3,7 @@ package org.diffmmj.model;
 import java.util.List;
 import java.util.Map;
 
+import org.diffmmj.nn.Init;
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;

@@ -9,12 +9,15 @@ import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.data.Dataset;
+import org.diffmmj.diffusion.Denoiser;
+import org.diffmmj.diffusion.DiffusionSchedule;
+import org.diffmmj.diffusion.GaussianDiffusion;
 import org.diffmmj.data.FeatureMatrix;
 import org.diffmmj.data.Interactions;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.model.EmbeddingScorer;
 import org.diffmmj.model.EpochContext;
-import org.diffmmj.model.Init;
+import org.diffmmj.nn.Init;
 import org.diffmmj.model.LossTerms;
 import org.diffmmj.model.Losses;
 import org.diffmmj.model.Recommender;
@@ -159,12 +162,12 @@ public final class DiffMM implements Recommender {
                     Var x0ItemEmb = tape.matmul(x0, tape.constant(itemEmb));
                     Var loss = null;
                     for (int m = 0; m < denoisers.size(); m++) {
-                        GaussianDiffusion.Losses l = diffusion.trainingLosses(tape, denoisers.get(m), x0, x0ItemEmb,
-                                tape.constant(features.get(m)), rng);
-                        Var lm = tape.add(l.diffusion(), tape.scale(l.signalInjection(), config.eLoss));
+                        GaussianDiffusion.Training step = diffusion.trainingLoss(tape, denoisers.get(m), x0, rng);
+                        Var msi = signalInjectionLoss(tape, step.predicted(), tape.constant(features.get(m)), x0ItemEmb);
+                        Var lm = tape.add(step.loss(), tape.scale(msi, config.eLoss));
                         loss = loss == null ? lm : tape.add(loss, lm);
-                        diffSum += l.diffusion().value().get(0, 0);
-                        msiSum += l.signalInjection().value().get(0, 0);
+                        diffSum += step.loss().value().get(0, 0);
+                        msiSum += msi.value().get(0, 0);
                     }
                     denoiserOptimizers.forEach(Adam::zeroGrad);
                     tape.backward(loss);
@@ -177,6 +180,15 @@ public final class DiffMM implements Recommender {
         losses.put("diffusion", diffSum / batches);
         losses.put("msi", msiSum / batches);
         return losses;
+    }
+
+    /**
+     * Modality-aware signal injection (MSI): mean over batch × d of (x̂_0·G_m − x_0·E_i)², with
+     * G_m the modality's transformed features and x_0·E_i computed once per batch (both detached).
+     */
+    static Var signalInjectionLoss(Tape tape, Var predicted, Var modalityFeatures, Var x0ItemEmbeddings) {
+        Var injected = tape.matmul(predicted, modalityFeatures);
+        return tape.mean(tape.square(tape.sub(injected, x0ItemEmbeddings)));
     }
 
     void regenerateGraphs(BufferPool pool, Rng rng) {

@@ -3,6 +3,8 @@ package org.diffmmj.model.diffmm;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.data.Interactions;
+import org.diffmmj.diffusion.Denoiser;
+import org.diffmmj.diffusion.GaussianDiffusion;
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.BufferPool;

@@ -7,7 +7,7 @@ import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.data.FeatureMatrix;
-import org.diffmmj.model.Init;
+import org.diffmmj.nn.Init;
 import org.diffmmj.random.Rng;
 import org.diffmmj.tensor.Tensor;
 

@@ -13,6 +13,9 @@ import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.TestData;
+import org.diffmmj.diffusion.Denoiser;
+import org.diffmmj.diffusion.DiffusionSchedule;
+import org.diffmmj.diffusion.GaussianDiffusion;
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.Tensor;
@@ -65,9 +68,9 @@ class DiffMMTest {
             Var x = tape.constant(x0);
             Var target = tape.matmul(x, tape.constant(itemEmb));
             // A fresh generator per evaluation: the same timesteps, noise and dropout mask.
-            GaussianDiffusion.Losses l = diffusion.trainingLosses(tape, denoiser, x, target, tape.constant(features),
-                    new Rng(42));
-            return tape.add(l.diffusion(), tape.scale(l.signalInjection(), 0.1f));
+            GaussianDiffusion.Training step = diffusion.trainingLoss(tape, denoiser, x, new Rng(42));
+            Var msi = DiffMM.signalInjectionLoss(tape, step.predicted(), tape.constant(features), target);
+            return tape.add(step.loss(), tape.scale(msi, 0.1f));
         }, 1e-2f, 3e-2);
     }
 

@@ -1,4 +1,4 @@
-package org.diffmmj.model.diffmm;
+package org.diffmmj.diffusion;
 
 import org.diffmmj.tensor.Tensor;
 

@@ -1,4 +1,4 @@
-package org.diffmmj.model.diffmm;
+package org.diffmmj.diffusion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

@@ -1,4 +1,4 @@
-package org.diffmmj.model.diffmm;
+package org.diffmmj.diffusion;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,7 +7,7 @@ import java.util.List;
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
-import org.diffmmj.model.Init;
+import org.diffmmj.nn.Init;
 import org.diffmmj.random.Rng;
 import org.diffmmj.tensor.Tensor;
 

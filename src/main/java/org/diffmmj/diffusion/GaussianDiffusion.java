@@ -1,4 +1,4 @@
-package org.diffmmj.model.diffmm;
+package org.diffmmj.diffusion;
 
 import java.nio.FloatBuffer;
 
@@ -9,13 +9,15 @@ import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
 
 /**
- * Forward noising, the training objective (SNR-weighted reconstruction plus modality-aware
- * signal injection) and the deterministic reverse process of DiffMM's graph diffusion.
+ * Gaussian diffusion over interaction rows as DiffRec (Wang et al., SIGIR 2023) and DiffMM use
+ * it: forward noising q(x_t | x_0), the SNR-weighted x0-reconstruction objective, and the
+ * deterministic reverse process. Model-specific terms (DiffMM's modality signal injection) are
+ * built by the model from {@link Training#predicted()}.
  */
 public final class GaussianDiffusion {
 
-    /** The two loss terms of one modality for one batch, each a 1×1 mean over users. */
-    public record Losses(Var diffusion, Var signalInjection) {
+    /** One batch's denoiser output x̂_0 and its weighted reconstruction loss (a 1×1 mean over rows). */
+    public record Training(Var predicted, Var loss) {
     }
 
     private final DiffusionSchedule schedule;
@@ -29,12 +31,10 @@ public final class GaussianDiffusion {
     }
 
     /**
-     * One batch's losses for one denoiser. {@code x0} is the batch's dense interaction rows,
-     * {@code x0ItemEmbeddings} = x0·E_i (shared by all modalities, detached), and
-     * {@code modalityFeatures} = G_m (detached).
+     * One batch's reconstruction loss for one denoiser: t ~ U{0..T−1} per row, x_t from q(x_t | x_0),
+     * loss = mean_b w(t_b)·mean_i (x0 − x̂_0)², {@code x0} the batch's dense interaction rows.
      */
-    public Losses trainingLosses(Tape tape, Denoiser denoiser, Var x0, Var x0ItemEmbeddings,
-                                 Var modalityFeatures, Rng rng) {
+    public Training trainingLoss(Tape tape, Denoiser denoiser, Var x0, Rng rng) {
         int batch = x0.rows();
         int items = x0.cols();
         int[] t = new int[batch];
@@ -64,10 +64,7 @@ public final class GaussianDiffusion {
         });
         Var predicted = denoiser.forward(tape, tape.adopt(noisy), t, true, rng);
         Var mse = tape.rowMeanSquaredError(x0, predicted);
-        Var diffusion = tape.mean(tape.mul(mse, tape.adopt(weight)));
-        Var injected = tape.matmul(predicted, modalityFeatures);
-        Var msi = tape.mean(tape.square(tape.sub(injected, x0ItemEmbeddings)));
-        return new Losses(diffusion, msi);
+        return new Training(predicted, tape.mean(tape.mul(mse, tape.adopt(weight))));
     }
 
     /**

@@ -1,4 +1,4 @@
-package org.diffmmj.model.diffmm;
+package org.diffmmj.diffusion;
 
 /**
  * The Gaussian diffusion schedule of DiffMM (DiffRec's), in float64 as the authors compute it.

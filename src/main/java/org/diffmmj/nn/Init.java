@@ -1,4 +1,4 @@
-package org.diffmmj.model;
+package org.diffmmj.nn;
 
 import org.diffmmj.random.Rng;
 import org.diffmmj.tensor.Tensor;
