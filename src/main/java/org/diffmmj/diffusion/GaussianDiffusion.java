@@ -36,15 +36,38 @@ public final class GaussianDiffusion {
      */
     public Training trainingLoss(Tape tape, Denoiser denoiser, Var x0, Rng rng) {
         int batch = x0.rows();
-        int items = x0.cols();
         int[] t = new int[batch];
-        Tensor weight = tape.pool().acquire(batch, 1);
         for (int b = 0; b < batch; b++) {
             t[b] = rng.nextInt(schedule.steps());
+        }
+        Tensor noisy = tape.pool().acquire(batch, x0.cols());
+        rng.fillNormal(noisy, 0f, 1f);
+        return lossAt(tape, denoiser, x0, t, noisy, true, rng);
+    }
+
+    /**
+     * The same loss at given timesteps and noise (batch × items), e.g. to compare with a reference
+     * implementation; input dropout only when {@code dropout}, drawn from {@code rng}.
+     */
+    public Training trainingLoss(Tape tape, Denoiser denoiser, Var x0, int[] t, Tensor noise, boolean dropout,
+                                 Rng rng) {
+        if (t.length != x0.rows() || noise.rows() != x0.rows() || noise.cols() != x0.cols()) {
+            throw new IllegalArgumentException("timesteps/noise do not match the " + x0.rows() + "×" + x0.cols()
+                    + " batch");
+        }
+        Tensor noisy = tape.pool().acquire(x0.rows(), x0.cols());
+        noisy.copyFrom(noise);
+        return lossAt(tape, denoiser, x0, t.clone(), noisy, dropout, rng);
+    }
+
+    /** {@code noisy} holds the noise on entry and x_t after; it is adopted by the tape. */
+    private Training lossAt(Tape tape, Denoiser denoiser, Var x0, int[] t, Tensor noisy, boolean dropout, Rng rng) {
+        int batch = x0.rows();
+        int items = x0.cols();
+        Tensor weight = tape.pool().acquire(batch, 1);
+        for (int b = 0; b < batch; b++) {
             weight.set(b, 0, (float) schedule.lossWeight(t[b]));
         }
-        Tensor noisy = tape.pool().acquire(batch, items);
-        rng.fillNormal(noisy, 0f, 1f);
         FloatBuffer xs = x0.value().buffer();
         FloatBuffer xt = noisy.buffer();
         Parallel.forRange(batch, 16, (from, to) -> {
@@ -62,7 +85,7 @@ public final class GaussianDiffusion {
                 xt.put(base, row, 0, items);
             }
         });
-        Var predicted = denoiser.forward(tape, tape.adopt(noisy), t, true, rng);
+        Var predicted = denoiser.forward(tape, tape.adopt(noisy), t, dropout, rng);
         Var mse = tape.rowMeanSquaredError(x0, predicted);
         return new Training(predicted, tape.mean(tape.mul(mse, tape.adopt(weight))));
     }

@@ -186,7 +186,7 @@ public final class DiffMM implements Recommender {
      * Modality-aware signal injection (MSI): mean over batch × d of (x̂_0·G_m − x_0·E_i)², with
      * G_m the modality's transformed features and x_0·E_i computed once per batch (both detached).
      */
-    static Var signalInjectionLoss(Tape tape, Var predicted, Var modalityFeatures, Var x0ItemEmbeddings) {
+    public static Var signalInjectionLoss(Tape tape, Var predicted, Var modalityFeatures, Var x0ItemEmbeddings) {
         Var injected = tape.matmul(predicted, modalityFeatures);
         return tape.mean(tape.square(tape.sub(injected, x0ItemEmbeddings)));
     }
@@ -213,6 +213,19 @@ public final class DiffMM implements Recommender {
 
     public List<CsrMatrix> modalityGraphs() {
         return graphs();
+    }
+
+    /**
+     * Replaces the modality-aware graphs (one (U+I)×(U+I) matrix per modality, in modality order)
+     * until the next regeneration, e.g. to evaluate the batch loss on given graphs.
+     */
+    public void useModalityGraphs(List<CsrMatrix> graphs) {
+        int n = users + items;
+        if (graphs.size() != transforms.size()
+                || graphs.stream().anyMatch(g -> g.rows() != n || g.cols() != n)) {
+            throw new IllegalArgumentException("need " + transforms.size() + " graphs of " + n + "×" + n);
+        }
+        modalityGraphs = List.copyOf(graphs);
     }
 
     @Override
