@@ -34,9 +34,18 @@ public final class Denoiser {
     private final List<Parameter> weights = new ArrayList<>();
     private final List<Parameter> biases = new ArrayList<>();
 
-    public Denoiser(String modality, int items, int[] hidden, int timeDim, float inputDropout, Rng rng) {
-        if (hidden.length == 0) {
+    /**
+     * {@code dims} are the authors' (DiffRec's) {@code --dims}: out_dims = dims + [items] and
+     * in_dims = out_dims reversed, so for dims [a, b] the layers run items+emb → b → a → b → items.
+     */
+    public Denoiser(String modality, int items, int[] dims, int timeDim, float inputDropout, Rng rng) {
+        if (dims.length == 0) {
             throw new IllegalArgumentException("the denoiser needs at least one hidden size");
+        }
+        // hidden[0] is the first layer's width; the layers run through hidden and back.
+        int[] hidden = new int[dims.length];
+        for (int k = 0; k < dims.length; k++) {
+            hidden[k] = dims[dims.length - 1 - k];
         }
         this.modality = modality;
         this.items = items;
