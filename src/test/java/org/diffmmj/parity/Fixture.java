@@ -1,0 +1,213 @@
+package org.diffmmj.parity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.diffmmj.autograd.Parameter;
+import org.diffmmj.sparse.CsrMatrix;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * One directory of parity fixtures written by tools/parity: {@code meta.json} and .npy arrays of
+ * any rank (float32, float64, int64), read as doubles in C order.
+ */
+final class Fixture {
+
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+    /** An array as stored: its shape and its values in C order. */
+    record Array(int[] shape, double[] values) {
+        int rows() {
+            return shape.length == 2 ? shape[0] : 1;
+        }
+
+        int cols() {
+            return shape.length == 2 ? shape[1] : values.length;
+        }
+
+        float[] floats() {
+            float[] f = new float[values.length];
+            for (int k = 0; k < f.length; k++) {
+                f[k] = (float) values[k];
+            }
+            return f;
+        }
+
+        int[] ints() {
+            return Arrays.stream(values).mapToInt(v -> (int) v).toArray();
+        }
+
+        double get(int r, int c) {
+            return values[r * cols() + c];
+        }
+    }
+
+    private final Path dir;
+    private final JsonNode meta;
+
+    Fixture(String name) {
+        URL url = Fixture.class.getResource("/parity/" + name + "/meta.json");
+        assertThat(url).as("fixture %s (generate with tools/parity)", name).isNotNull();
+        try {
+            dir = Path.of(url.toURI()).getParent();
+            meta = new ObjectMapper().readTree(Files.readAllBytes(dir.resolve("meta.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    JsonNode meta() {
+        return meta;
+    }
+
+    double scalar(String key) {
+        JsonNode n = meta.get(key);
+        assertThat(n).as("meta.json key %s", key).isNotNull();
+        return n.asDouble();
+    }
+
+    int integer(String key) {
+        return meta.get(key).asInt();
+    }
+
+    Array array(String name) {
+        try {
+            return read(dir.resolve(name + ".npy"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    int[] ints(String name) {
+        return array(name).ints();
+    }
+
+    /** A 2-D array as a tensor (a 1-D one as one row). */
+    Tensor tensor(String name) {
+        Array a = array(name);
+        return Tensor.fromArray(a.rows(), a.cols(), a.floats());
+    }
+
+    /** The transpose of a 2-D array: PyTorch's Linear (out × in) to our (in × out). */
+    Tensor transposed(String name) {
+        return transposedColumns(name, 0, array(name).cols());
+    }
+
+    /** Columns [from, to) of a 2-D array, transposed. */
+    Tensor transposedColumns(String name, int from, int to) {
+        Array a = array(name);
+        Tensor t = Tensor.zeros(to - from, a.rows());
+        for (int r = 0; r < a.rows(); r++) {
+            for (int c = from; c < to; c++) {
+                t.set(c - from, r, (float) a.get(r, c));
+            }
+        }
+        return t;
+    }
+
+    /** A dense square matrix as CSR, keeping its nonzero entries. */
+    CsrMatrix sparse(String name) {
+        Array a = array(name);
+        int n = a.rows();
+        int[] ptr = new int[n + 1];
+        int nnz = (int) Arrays.stream(a.values()).filter(v -> v != 0).count();
+        int[] cols = new int[nnz];
+        float[] vals = new float[nnz];
+        int k = 0;
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < a.cols(); c++) {
+                if (a.get(r, c) != 0) {
+                    cols[k] = c;
+                    vals[k++] = (float) a.get(r, c);
+                }
+            }
+            ptr[r + 1] = k;
+        }
+        return new CsrMatrix(n, a.cols(), ptr, cols, vals);
+    }
+
+    /** Copies {@code value} into the parameter, which must already have its shape. */
+    static void load(Parameter p, Tensor value) {
+        assertThat(value.shape()).as("shape of %s", p.name()).isEqualTo(p.value().shape());
+        p.value().copyFrom(value);
+        value.close();
+    }
+
+    static Array read(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        int major = bytes[6];
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLen = major == 1 ? Short.toUnsignedInt(b.getShort(8)) : b.getInt(8);
+        int offset = major == 1 ? 10 : 12;
+        String header = new String(bytes, offset, headerLen, StandardCharsets.ISO_8859_1);
+        Matcher d = DESCR.matcher(header);
+        Matcher s = SHAPE.matcher(header);
+        if (!d.find() || !s.find() || header.contains("'fortran_order': True")) {
+            throw new IOException(file + ": unexpected header " + header);
+        }
+        int[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty())
+                .mapToInt(Integer::parseInt).toArray();
+        int n = Arrays.stream(shape).reduce(1, (x, y) -> x * y);
+        ByteBuffer data = ByteBuffer.wrap(bytes, offset + headerLen, bytes.length - offset - headerLen)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        double[] v = new double[n];
+        String descr = d.group(1);
+        for (int k = 0; k < n; k++) {
+            v[k] = switch (descr) {
+                case "<f4" -> data.getFloat();
+                case "<f8" -> data.getDouble();
+                case "<i8" -> data.getLong();
+                case "<i4" -> data.getInt();
+                default -> throw new IOException(file + ": dtype " + descr);
+            };
+        }
+        return new Array(shape, v);
+    }
+
+    /** |actual − expected| ≤ atol + rtol·|expected| elementwise; returns the largest |difference|. */
+    static double assertClose(String what, float[] actual, double[] expected, double rtol, double atol) {
+        assertThat(actual).as("%s: length", what).hasSize(expected.length);
+        double worst = 0;
+        for (int k = 0; k < expected.length; k++) {
+            double diff = Math.abs(actual[k] - expected[k]);
+            worst = Math.max(worst, diff);
+            assertThat(diff).as("%s[%d]: ours %s, reference %s", what, k, actual[k], expected[k])
+                    .isLessThanOrEqualTo(atol + rtol * Math.abs(expected[k]));
+        }
+        System.out.printf(Locale.ROOT, "parity %-40s max |diff| %.3g over %d values%n", what, worst, expected.length);
+        return worst;
+    }
+
+    static double assertClose(String what, Tensor actual, Array expected, double rtol, double atol) {
+        assertThat(actual.rows() * actual.cols()).as("%s: size", what).isEqualTo(expected.values().length);
+        return assertClose(what, actual.toArray(), expected.values(), rtol, atol);
+    }
+
+    static double assertClose(String what, double actual, double expected, double rtol) {
+        double diff = Math.abs(actual - expected);
+        System.out.printf(Locale.ROOT, "parity %-40s ours %.9g reference %.9g rel %.3g%n", what, actual, expected,
+                diff / Math.abs(expected));
+        assertThat(diff).as("%s: ours %s, reference %s", what, actual, expected)
+                .isLessThanOrEqualTo(rtol * Math.abs(expected));
+        return diff / Math.abs(expected);
+    }
+}
