@@ -192,6 +192,15 @@ def main():
         out.scalar('b_%s_loss' % name, loss_m)
         den.train()
     out.scalar('b_total_loss', total)
+    # gradients of the summed loss with respect to each denoiser's parameters (PyTorch layouts)
+    den_image.zero_grad(); den_text.zero_grad()
+    total.backward()
+    for name, d in [('image', den_image), ('text', den_text)]:
+        out.array('b_%s_grad_emb_weight' % name, d.emb_layer.weight.grad)
+        out.array('b_%s_grad_emb_bias' % name, d.emb_layer.bias.grad.reshape(1, -1))
+        for k, layer in enumerate(list(d.in_layers) + list(d.out_layers)):
+            out.array('b_%s_grad_layer%d_weight' % (name, k), layer.weight.grad)
+            out.array('b_%s_grad_layer%d_bias' % (name, k), layer.bias.grad.reshape(1, -1))
 
     # ---- (c) graph generation: Main.py's rebuild block, p_sample with sampling_steps = 0 ------------
     source = open(os.path.join(ref, 'Main.py')).read()
@@ -266,6 +275,16 @@ def main():
     out.array('d_view_text_users', scope['usrEmbeds2']); out.array('d_view_text_items', scope['itmEmbeds2'])
     for k in ['bprLoss', 'regLoss', 'clLoss', 'loss']:
         out.scalar('d_' + k, scope[k])
+    # gradients of Main.py's `loss` (what it back-propagates) with respect to the model's parameters
+    model.zero_grad()
+    scope['loss'].backward()
+    out.array('d_grad_user_embeddings', model.uEmbeds.grad)
+    out.array('d_grad_item_embeddings', model.iEmbeds.grad)
+    for m in ['image', 'text']:
+        trans = getattr(model, m + '_trans')
+        out.array('d_grad_%s_trans_weight' % m, trans.weight.grad)
+        out.array('d_grad_%s_trans_bias' % m, trans.bias.grad.reshape(1, -1))
+    out.array('d_grad_modal_weight', model.modal_weight.grad.reshape(1, -1))
     out.close()
     print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
 

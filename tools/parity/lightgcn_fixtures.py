@@ -92,6 +92,11 @@ def main():
     emb = model.reg_loss(user_emb[batch[0]], item_emb[batch[1]], item_emb[batch[2]])
     assert torch.allclose(loss, mf + REG * emb)
     out.scalar('loss', loss); out.scalar('mf_loss', mf); out.scalar('emb_loss', emb)
+    # gradients of the BPR term alone (the reg terms differ by design, see below)
+    model.zero_grad()
+    mf.backward()
+    out.array('grad_bpr_user_embeddings', user_emb.grad)
+    out.array('grad_bpr_item_embeddings', item_emb.grad)
     out.scalar('reg_term', REG * emb)
     # Pinned by hand, not MMRec: the LightGCN paper's code (kuandeng/LightGCN) regularises with
     # reg · (‖u‖² + ‖p‖² + ‖n‖²) / 2 / batch over the same ego rows (MMRec's EmbLoss sums unsquared norms).

@@ -198,9 +198,44 @@ class DiffMMParityTest {
                 double lm = diff + args.eLoss * gc;
                 assertClose("(b) " + m + " diff + e_loss·MSI", lm, fx.scalar("b_" + m + "_loss"), RTOL);
                 total += lm;
+                d.parameters().forEach(Parameter::zeroGrad);
+                tape.backward(tape.add(step.loss(), tape.scale(msi, (float) args.eLoss)));
+                assertDenoiserGradients(d, "b_" + m + "_grad");
             }
         }
         assertClose("(b) summed over modalities", total, fx.scalar("b_total_loss"), RTOL);
+    }
+
+    /**
+     * Our gradients against PyTorch's, in their layout (first layer split as in loadDenoiser), to
+     * 1e-5 of each array's largest magnitude: small entries are sums that cancel.
+     */
+    private void assertDenoiserGradients(Denoiser d, String source) {
+        Map<String, Parameter> p = byName(d.parameters());
+        String prefix = d.modality() + ".denoiser.";
+        assertGrad(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
+        assertGrad(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
+        int width = fx.array(source + "_layer0_weight").cols();
+        assertGrad(p.get(prefix + "layer0.weight.items"), fx.transposedColumns(source + "_layer0_weight", 0, items));
+        assertGrad(p.get(prefix + "layer0.weight.time"), fx.transposedColumns(source + "_layer0_weight", items, width));
+        assertGrad(p.get(prefix + "layer0.bias"), fx.tensor(source + "_layer0_bias"));
+        for (int k = 1; p.containsKey(prefix + "layer" + k + ".weight"); k++) {
+            assertGrad(p.get(prefix + "layer" + k + ".weight"), fx.transposed(source + "_layer" + k + "_weight"));
+            assertGrad(p.get(prefix + "layer" + k + ".bias"), fx.tensor(source + "_layer" + k + "_bias"));
+        }
+    }
+
+    private static void assertGrad(Parameter p, Tensor expected) {
+        float[] e = expected.toArray();
+        double[] exp = new double[e.length];
+        double scale = 0;
+        for (int k = 0; k < e.length; k++) {
+            exp[k] = e[k];
+            scale = Math.max(scale, Math.abs(e[k]));
+        }
+        assertThat(p.grad().shape()).isEqualTo(expected.shape());
+        assertClose("grad " + p.name(), p.grad().toArray(), exp, 0, RTOL * scale);
+        expected.close();
     }
 
     // ---- (c) graph generation -----------------------------------------------------------------
@@ -296,6 +331,15 @@ class DiffMMParityTest {
                 assertClose("(d) reg", parts.get("reg"), fx.scalar("d_regLoss"), RTOL);
                 assertClose("(d) contrastive (cl_method 1)", parts.get("cl"), fx.scalar("d_clLoss"), RTOL);
                 assertClose("(d) total", terms.total().value().get(0, 0), fx.scalar("d_loss"), RTOL);
+                model.parameters().forEach(Parameter::zeroGrad);
+                tape.backward(terms.total());
+                assertGrad(p.get("user_embeddings"), fx.tensor("d_grad_user_embeddings"));
+                assertGrad(p.get("item_embeddings"), fx.tensor("d_grad_item_embeddings"));
+                for (String m : List.of("image", "text")) {
+                    assertGrad(p.get(m + ".trans.weight"), fx.transposed("d_grad_" + m + "_trans_weight"));
+                    assertGrad(p.get(m + ".trans.bias"), fx.tensor("d_grad_" + m + "_trans_bias"));
+                }
+                assertGrad(p.get("modality_weights"), fx.tensor("d_grad_modal_weight"));
             }
         }
     }

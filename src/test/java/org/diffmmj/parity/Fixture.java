@@ -187,13 +187,16 @@ final class Fixture {
     static double assertClose(String what, float[] actual, double[] expected, double rtol, double atol) {
         assertThat(actual).as("%s: length", what).hasSize(expected.length);
         double worst = 0;
+        double scale = 0;
         for (int k = 0; k < expected.length; k++) {
             double diff = Math.abs(actual[k] - expected[k]);
             worst = Math.max(worst, diff);
+            scale = Math.max(scale, Math.abs(expected[k]));
             assertThat(diff).as("%s[%d]: ours %s, reference %s", what, k, actual[k], expected[k])
                     .isLessThanOrEqualTo(atol + rtol * Math.abs(expected[k]));
         }
-        System.out.printf(Locale.ROOT, "parity %-40s max |diff| %.3g over %d values%n", what, worst, expected.length);
+        System.out.printf(Locale.ROOT, "parity %-40s max |diff| %.3g, max |reference| %.3g, %d values%n", what, worst,
+                scale, expected.length);
         return worst;
     }
 

@@ -88,14 +88,21 @@ class LightGcnParityTest {
 
     @Test
     void bprMatchesMmrecsAndRegIsThePapers() {
+        LightGcn model = model();
         try (Tape tape = new Tape(new BufferPool())) {
-            LossTerms terms = model().batchLoss(tape, batch(), null);
+            LossTerms terms = model.batchLoss(tape, batch(), null);
             Map<String, Double> parts = terms.partValues();
             // MMRec's BPRLoss is −mean log(1e-10 + σ(Δ)); the 1e-10 is far below the tolerance here.
             assertClose("lightgcn BPR (MMRec's mf_loss)", parts.get("bpr"), fx.scalar("mf_loss"), RTOL);
             assertClose("lightgcn reg (paper, by hand)", parts.get("reg"), fx.scalar("paper_reg_term"), RTOL);
             assertClose("lightgcn total (MMRec BPR + paper reg)", terms.total().value().get(0, 0),
                     fx.scalar("mf_loss") + fx.scalar("paper_reg_term"), RTOL);
+            tape.backward(terms.parts().get("bpr"));
+            List<Parameter> ps = model.parameters();
+            assertClose("lightgcn grad of BPR, users", ps.get(0).grad(), fx.array("grad_bpr_user_embeddings"), RTOL,
+                    ATOL);
+            assertClose("lightgcn grad of BPR, items", ps.get(1).grad(), fx.array("grad_bpr_item_embeddings"), RTOL,
+                    ATOL);
         }
     }
 
