@@ -23,7 +23,7 @@ from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa:
 
 SEED = 421
 USERS, ITEMS, DIM = 7, 9, 4
-IMAGE_WIDTH, TEXT_WIDTH = 5, 3
+IMAGE_WIDTH, TEXT_WIDTH, AUDIO_WIDTH = 5, 3, 2
 HIDDEN = '[6]'
 WEIGHT_SCALE = 8.0
 FLAGS = ['--trans', '1', '--cl_method', '1', '--reg', '1e-4', '--ssl_reg', '1e-2', '--e_loss', '0.1',
@@ -285,6 +285,52 @@ def main():
         out.array('d_grad_%s_trans_weight' % m, trans.weight.grad)
         out.array('d_grad_%s_trans_bias' % m, trans.bias.grad.reshape(1, -1))
     out.array('d_grad_modal_weight', model.modal_weight.grad.reshape(1, -1))
+
+    # ---- (e) the same batch on the three-modality TikTok path (image, text, audio) ------------------
+    # args.data = 'tiktok' switches Model, the rebuild block and the loss block to their audio branches.
+    data_flag = args.data
+    args.data = 'tiktok'
+    args.audio_feat_dim = AUDIO_WIDTH
+    audio_raw = torch.randn(ITEMS, AUDIO_WIDTH)
+    model3 = M.Model(image_raw, text_raw, audio_raw)
+    with torch.no_grad():
+        model3.modal_weight.copy_(model3.modal_weight + 0.4 * torch.randn(3))
+    den_audio = M.Denoise(in_dims, out_dims, args.d_emb_size, norm=args.norm)
+    with torch.no_grad():
+        den_audio.in_layers[0].weight[:, :ITEMS].mul_(WEIGHT_SCALE)
+    coach3 = object.__new__(Main.Coach)
+    coach3.model, coach3.diffusion_model = model3, diffusion
+    coach3.denoise_model_image, coach3.denoise_model_text, coach3.denoise_model_audio = den_image, den_text, den_audio
+    coach3.handler = coach.handler
+    scope = {'self': coach3, 'args': args, 'torch': torch, 'np': np,
+             'diffusionLoader': [(batch_item, batch_index)]}
+    exec(compile(rebuild, 'Main.py:trainEpoch(rebuild, tiktok)', 'exec'), scope)
+    scope = {'self': coach3, 'args': args, 'torch': torch, 'ancs': ancs, 'poss': poss, 'negs': negs,
+             'pairPredict': pairPredict, 'contrastLoss': contrastLoss, 'epRecLoss': 0, 'epLoss': 0}
+    exec(compile(loss_block, 'Main.py:trainEpoch(batch loss, tiktok)', 'exec'), scope)
+    out.array('audio_features', audio_raw)
+    out.array('e_user_embeddings', model3.uEmbeds)
+    out.array('e_item_embeddings', model3.iEmbeds)
+    for m in ['image', 'text', 'audio']:
+        trans = getattr(model3, m + '_trans')
+        out.array('e_%s_trans_weight' % m, trans.weight)
+        out.array('e_%s_trans_bias' % m, trans.bias.reshape(1, -1))
+        out.array('e_%s_graph' % m, getattr(coach3, m + '_UI_matrix').to_dense())
+    out.array('e_modal_weight', model3.modal_weight.reshape(1, -1))
+    out.array('e_main_users', scope['usrEmbeds']); out.array('e_main_items', scope['itmEmbeds'])
+    for k in ['bprLoss', 'regLoss', 'clLoss', 'loss']:
+        out.scalar('e_' + k, scope[k])
+    model3.zero_grad()
+    scope['loss'].backward()
+    out.array('e_grad_user_embeddings', model3.uEmbeds.grad)
+    out.array('e_grad_item_embeddings', model3.iEmbeds.grad)
+    for m in ['image', 'text', 'audio']:
+        trans = getattr(model3, m + '_trans')
+        out.array('e_grad_%s_trans_weight' % m, trans.weight.grad)
+        out.array('e_grad_%s_trans_bias' % m, trans.bias.grad.reshape(1, -1))
+    out.array('e_grad_modal_weight', model3.modal_weight.grad.reshape(1, -1))
+    args.data = data_flag
+
     out.close()
     print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
 

@@ -344,6 +344,54 @@ class DiffMMParityTest {
         }
     }
 
+    /** Their three-modality (TikTok: image, text, audio) branches of Model and Main.py, same batch. */
+    @Test
+    void threeModalityBatchLossMatchesTheirTikTokPath() {
+        DiffMMConfig config = DiffMMConfig.builder().preset("tiktok").dim(dim).denoiserDims(6).build();
+        Map<String, FeatureMatrix> modalities = new LinkedHashMap<>();
+        List<String> names = List.of("image", "text", "audio");
+        names.forEach(m -> modalities.put(m, features(m)));
+        Interactions one = Interactions.fromPairs(users, items, new int[] {0}, new int[] {1});
+        Dataset data = new Dataset("parity3", train(), one, one, modalities, IdMapping.identity(users),
+                IdMapping.identity(items));
+        try (DiffMM model = new DiffMM(data, config, new Rng(5))) {
+            Map<String, Parameter> p = byName(model.parameters());
+            load(p.get("user_embeddings"), fx.tensor("e_user_embeddings"));
+            load(p.get("item_embeddings"), fx.tensor("e_item_embeddings"));
+            for (String m : names) {
+                load(p.get(m + ".trans.weight"), fx.transposed("e_" + m + "_trans_weight"));
+                load(p.get(m + ".trans.bias"), fx.tensor("e_" + m + "_trans_bias"));
+            }
+            load(p.get("modality_weights"), fx.tensor("e_modal_weight"));
+            assertThat(p).hasSize(9);
+            model.useModalityGraphs(names.stream().map(m -> fx.sparse("e_" + m + "_graph")).toList());
+            try (EmbeddingScorer scorer = model.scorer()) {
+                assertClose("(e) forward_MM users, 3 modalities", scorer.userEmbeddings(), fx.array("e_main_users"),
+                        RTOL, ATOL);
+                assertClose("(e) forward_MM items, 3 modalities", scorer.itemEmbeddings(), fx.array("e_main_items"),
+                        RTOL, ATOL);
+            }
+            TripleBatch batch = new TripleBatch(fx.ints("d_users"), fx.ints("d_positives"), fx.ints("d_negatives"));
+            try (Tape tape = new Tape(new BufferPool())) {
+                LossTerms terms = model.batchLoss(tape, batch, null);
+                Map<String, Double> parts = terms.partValues();
+                assertClose("(e) BPR, 3 modalities", parts.get("bpr"), fx.scalar("e_bprLoss"), RTOL);
+                assertClose("(e) reg, 3 modalities", parts.get("reg"), fx.scalar("e_regLoss"), RTOL);
+                assertClose("(e) contrastive, 3 modalities", parts.get("cl"), fx.scalar("e_clLoss"), RTOL);
+                assertClose("(e) total, 3 modalities", terms.total().value().get(0, 0), fx.scalar("e_loss"), RTOL);
+                model.parameters().forEach(Parameter::zeroGrad);
+                tape.backward(terms.total());
+                assertGrad(p.get("user_embeddings"), fx.tensor("e_grad_user_embeddings"));
+                assertGrad(p.get("item_embeddings"), fx.tensor("e_grad_item_embeddings"));
+                for (String m : names) {
+                    assertGrad(p.get(m + ".trans.weight"), fx.transposed("e_grad_" + m + "_trans_weight"));
+                    assertGrad(p.get(m + ".trans.bias"), fx.tensor("e_grad_" + m + "_trans_bias"));
+                }
+                assertGrad(p.get("modality_weights"), fx.tensor("e_grad_modal_weight"));
+            }
+        }
+    }
+
     @Test
     void contrastiveViewsMatchForwardClMM() {
         Interactions train = train();
