@@ -65,7 +65,7 @@ public final class BenchCommand implements Callable<Integer> {
         // The roofline is measured again after every epoch, so it sees the machine in the same
         // sustained state (clock, neighbours) as the phases it is compared with; the figure taken
         // before training is reported beside it.
-        double coldRoofline = roofline(dataset.items(), c.denoiserDims[0]);
+        double coldRoofline = roofline(dataset.items(), DiffMMWork.outerWidth(c));
         List<Double> warmRooflines = new ArrayList<>();
         TrainingConfig config = TrainingConfig.builder().epochs(epochs + 1).batchSize(batch).seed(seed)
                 .progress(false).build();
@@ -74,7 +74,7 @@ public final class BenchCommand implements Callable<Integer> {
         long modalityNnz;
         try (Recommender model = spec.create(dataset, new Rng(seed))) {
             history = new Trainer(config).fit(model, dataset, Map.of(),
-                    (record, h, m) -> warmRooflines.add(roofline(dataset.items(), c.denoiserDims[0])));
+                    (record, h, m) -> warmRooflines.add(roofline(dataset.items(), DiffMMWork.outerWidth(c))));
             graphNnz = InteractionGraphs.withSelfLoops(dataset.train()).nnz();
             modalityNnz = ((DiffMM) model).modalityGraphs().stream().mapToLong(CsrMatrix::nnz).sum()
                     / Math.max(1, dataset.modalities().size());

@@ -16,7 +16,8 @@ public final class DiffMMWork {
     private static double denoiserForward(double rows, int items, DiffMMConfig c) {
         double flops = 0;
         int in = items + c.timeEmbeddingDim;
-        int[] dims = c.denoiserDims;
+        // the layers' widths in order: the authors' dims reversed, then back (see Denoiser)
+        int[] dims = reversed(c.denoiserDims);
         for (int h : dims) {
             flops += 2 * rows * in * h;
             in = h;
@@ -29,6 +30,19 @@ public final class DiffMMWork {
         return flops;
     }
 
+    private static int[] reversed(int[] dims) {
+        int[] r = new int[dims.length];
+        for (int k = 0; k < dims.length; k++) {
+            r[k] = dims[dims.length - 1 - k];
+        }
+        return r;
+    }
+
+    /** The width of the denoiser's first and last hidden layers: the last of the authors' dims. */
+    public static int outerWidth(DiffMMConfig c) {
+        return c.denoiserDims[c.denoiserDims.length - 1];
+    }
+
     public static double diffusionTraining(Dataset data, DiffMMConfig c) {
         int m = data.modalities().size();
         double users = data.users();
@@ -36,7 +50,7 @@ public final class DiffMMWork {
         double forward = denoiserForward(users, items, c);
         // Backward: a weight gradient per layer plus an input gradient for every layer but the
         // first (the noisy input is a constant), so about 2× the forward less the first layer's.
-        double firstLayer = 2 * users * (items + c.timeEmbeddingDim) * c.denoiserDims[0];
+        double firstLayer = 2 * users * (items + c.timeEmbeddingDim) * outerWidth(c);
         double backward = 2 * forward - firstLayer;
         // MSI: out·G_m forward and backward, plus x0·E_i once per batch.
         double msi = m * 3 * (2 * users * items * c.dim) + 2 * users * items * c.dim;
