@@ -12,7 +12,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.Dataset;
-import org.diffmmj.model.ModelSpec;
 import org.diffmmj.model.Recommender;
 import org.diffmmj.model.diffmm.DiffMM;
 import org.diffmmj.model.diffmm.DiffMMConfig;
@@ -24,7 +23,7 @@ import org.diffmmj.tensor.Blas;
 import org.diffmmj.tensor.Tensor;
 import org.diffmmj.train.EpochRecord;
 import org.diffmmj.train.Trainer;
-import org.diffmmj.train.TrainingConfig;
+import org.diffmmj.train.RunConfig;
 import org.diffmmj.train.TrainingHistory;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
@@ -34,46 +33,36 @@ import org.diffmmj.train.TrainingHistory;
 public final class BenchCommand implements Callable<Integer> {
 
     @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    DataOptions data;
+    RunOptions run;
 
     @Option(names = "--epochs", defaultValue = "3", description = "Measured epochs after the warm-up (default: ${DEFAULT-VALUE}).")
     int epochs;
-
-    @Option(names = "--batch", defaultValue = "1024", description = "BPR batch (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--seed", defaultValue = "421")
-    long seed;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        ModelSpec spec = modelOptions.spec(batch);
-        if (!spec.name().equals(DiffMM.NAME)) {
-            throw new IllegalArgumentException("bench measures DiffMM's phases; use --model diffmm");
-        }
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be >= 1");
         }
-        Dataset dataset = data.load();
-        DiffMMConfig c = spec.diffmm();
+        RunConfig config = run.resolve(Map.of("epochs", epochs + 1));
+        if (!config.model().equals(DiffMM.NAME)) {
+            throw new IllegalArgumentException("bench measures DiffMM's phases; use --model diffmm");
+        }
+        Dataset dataset = RunOptions.load(config);
+        DiffMMConfig c = (DiffMMConfig) config.modelConfig();
+        int batch = config.training().batchSize();
         // The roofline is measured again after every epoch, so it sees the machine in the same
         // sustained state (clock, neighbours) as the phases it is compared with; the figure taken
         // before training is reported beside it.
         double coldRoofline = roofline(dataset.items(), DiffMMWork.outerWidth(c));
         List<Double> warmRooflines = new ArrayList<>();
-        TrainingConfig config = TrainingConfig.builder().epochs(epochs + 1).batchSize(batch).seed(seed)
-                .progress(false).build();
         TrainingHistory history;
         long graphNnz;
         long modalityNnz;
-        try (Recommender model = spec.create(dataset, new Rng(seed))) {
-            history = new Trainer(config).fit(model, dataset, Map.of(),
+        try (Recommender model = config.definition().create(c, dataset, new Rng(config.training().seed()))) {
+            history = new Trainer(config.training()).fit(model, dataset, Map.of(),
                     (record, h, m) -> warmRooflines.add(roofline(dataset.items(), DiffMMWork.outerWidth(c))));
             graphNnz = InteractionGraphs.withSelfLoops(dataset.train()).nnz();
             modalityNnz = ((DiffMM) model).modalityGraphs().stream().mapToLong(CsrMatrix::nnz).sum()
@@ -84,8 +73,8 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Double> work = new LinkedHashMap<>();
         work.put("diffusion_training", DiffMMWork.diffusionTraining(dataset, c));
         work.put("graph_generation", DiffMMWork.graphGeneration(dataset, c));
-        work.put("recommendation_training", DiffMMWork.recommendationTraining(dataset, c, graphNnz, modalityNnz));
-        work.put("evaluation", DiffMMWork.evaluation(dataset, c.dim));
+        work.put("recommendation_training", DiffMMWork.recommendationTraining(dataset, c, batch, graphNnz, modalityNnz));
+        work.put("evaluation", DiffMMWork.evaluation(dataset, c.dim()));
         Map<String, Object> phases = new LinkedHashMap<>();
         for (String phase : work.keySet()) {
             double seconds = median(measured.stream().mapToDouble(r -> r.seconds().getOrDefault(phase, 0.0)).toArray());

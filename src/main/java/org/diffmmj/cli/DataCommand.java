@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.DataFormat;
-import org.diffmmj.io.AtomicFiles;
+import org.diffmmj.util.AtomicFiles;
 import org.diffmmj.data.DataInfo;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.DatasetLoader;

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.eval.Evaluator;
 import org.diffmmj.io.SavedModel;
-import org.diffmmj.model.EmbeddingScorer;
+import org.diffmmj.eval.ScoreSource;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Recompute validation and test metrics of a saved model (full ranking, training items excluded).",
@@ -40,12 +40,18 @@ public final class EvaluateCommand implements Callable<Integer> {
                         + ") is not the dataset the model was trained on (fingerprint " + saved.datasetFingerprint() + ")");
             }
             Evaluator evaluator = new Evaluator(ks);
-            EmbeddingScorer scorer = saved.scorer();
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", saved.modelName());
             out.put("epoch", saved.header().get("epoch"));
-            out.put("val", evaluator.evaluate(scorer, dataset.train(), dataset.validation()).values());
-            out.put("test", evaluator.evaluate(scorer, dataset.train(), dataset.test()).values());
+            ScoreSource scorer = saved.scorer(dataset);
+            try {
+                out.put("val", evaluator.evaluate(scorer, dataset.train(), dataset.validation()).values());
+                out.put("test", evaluator.evaluate(scorer, dataset.train(), dataset.test()).values());
+            } finally {
+                if (!saved.hasEmbeddings()) {
+                    scorer.close();
+                }
+            }
             if (json) {
                 System.out.println(Json.pretty(out));
             } else {

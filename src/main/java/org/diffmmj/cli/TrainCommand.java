@@ -1,10 +1,10 @@
 package org.diffmmj.cli;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -13,177 +13,152 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.Dataset;
-import org.diffmmj.io.AtomicFiles;
 import org.diffmmj.io.SavedModel;
 import org.diffmmj.io.TrainingState;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.diffmmj.model.ModelSpec;
 import org.diffmmj.model.Recommender;
 import org.diffmmj.random.Rng;
 import org.diffmmj.train.CurvePlot;
 import org.diffmmj.train.EpochRecord;
+import org.diffmmj.train.RunConfig;
 import org.diffmmj.train.Trainer;
 import org.diffmmj.train.TrainingConfig;
 import org.diffmmj.train.TrainingHistory;
+import org.diffmmj.util.AtomicFiles;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model with the shared loop, evaluating validation and test every epoch.",
+                "Settings come from the model's defaults, then --preset, then --config files, then --set, then the",
+                "options below; the resolved settings are written to OUT/config.yaml, which --config reruns exactly.",
                 "Without --data, trains on the embedded synthetic default dataset."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
-    ModelOptions modelOptions;
+    RunOptions run;
 
-    @Mixin
-    DataOptions data;
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (key epochs; default 50).")
+    Integer epochs;
 
-    @Option(names = "--epochs", defaultValue = "50", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
+    @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate every n epochs and after the last (key eval_every; default 1).")
+    Integer evalEvery;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Learning rate of the main Adam optimiser (default: ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--patience", paramLabel = "N",
+            description = "Stop after this many epochs without validation improvement; 0 never stops early (key patience; default 0).")
+    Integer patience;
 
-    @Option(names = "--batch", defaultValue = "1024", description = "BPR triples per batch (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--seed", defaultValue = "421", description = "Random seed; same seed, same numbers (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--eval-every", defaultValue = "1", description = "Evaluate every n epochs (and after the last) (default: ${DEFAULT-VALUE}).")
-    int evalEvery;
-
-    @Option(names = "--patience", defaultValue = "0",
-            description = "Stop after this many epochs without validation improvement; 0 never stops early (default: ${DEFAULT-VALUE}).")
-    int patience;
-
-    @Option(names = "--metric", defaultValue = "recall@20", description = "Validation metric for model selection (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--metric", paramLabel = "M", description = "Validation metric for model selection (key metric; default recall@20).")
     String metric;
 
-    @Option(names = "--ks", defaultValue = "10,20,50", split = ",", description = "Cut-offs K for Recall/Precision/NDCG (default: ${DEFAULT-VALUE}).")
-    int[] ks;
+    @Option(names = "--ks", paramLabel = "K,K", description = "Cut-offs K for Recall/Precision/NDCG (key ks; default 10,20,50).")
+    String ks;
 
-    @Option(names = "--out", description = "Directory for metrics.json, curves.png and the model.")
+    @Option(names = "--out", description = "Directory for config.yaml, metrics.json, curves.png and the model.")
     Path out;
 
     @Option(names = "--no-progress", description = "Hide the per-batch progress bar.")
     boolean noProgress;
 
     @Option(names = "--resume", paramLabel = "DIR",
-            description = "Continue an interrupted 'train --out DIR' run after its last completed epoch, with its original options.")
+            description = "Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.")
     Path resumeDir;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
-
-    private boolean resuming;
-
-    private static final String COMMAND_FILE = "command.json";
-
-    TrainingConfig trainingConfig() {
-        return TrainingConfig.builder().epochs(epochs).learningRate(lr).batchSize(batch).seed(seed)
-                .evalEvery(evalEvery).patience(patience).selectionMetric(metric).ks(ks)
-                .progress(!noProgress).build();
-    }
 
     @Override
     public Integer call() throws Exception {
         if (resumeDir != null) {
             return resume();
         }
-        ModelSpec spec = modelOptions.spec(batch);
-        TrainingConfig config = trainingConfig();
-        Dataset dataset = data.load();
-        if (out != null) {
-            Files.createDirectories(out);
-            if (!resuming) {
-                List<String> all = this.spec.commandLine().getParseResult().originalArgs();
-                List<String> args = all.subList(all.indexOf(this.spec.name()) + 1, all.size());
-                AtomicFiles.write(out.resolve(COMMAND_FILE), new ObjectMapper().writeValueAsBytes(Map.of(
-                        "args", args, "working_directory", workingDirectory())));
-            }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("epochs", epochs);
+        extra.put("eval_every", evalEvery);
+        extra.put("patience", patience);
+        extra.put("metric", metric);
+        extra.put("ks", ks);
+        RunConfig config = run.resolve(extra);
+        if (config.data() != null) {
+            String absolute = Path.of(config.data()).toAbsolutePath().normalize().toString();
+            config = new RunConfig(config.model(), config.preset(), absolute, config.format(), config.training(),
+                    config.modelConfig());
+        }
+        return train(config, out, false);
+    }
+
+    private Integer train(RunConfig config, Path outDir, boolean resuming) throws Exception {
+        Dataset dataset = RunOptions.load(config);
+        TrainingConfig training = config.training();
+        if (outDir != null) {
+            Files.createDirectories(outDir);
+            AtomicFiles.write(outDir.resolve(RunConfig.FILE_NAME), config.toYaml().getBytes(StandardCharsets.UTF_8));
         }
         Map<String, Object> runInfo = new LinkedHashMap<>();
         runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
                 "fingerprint", dataset.fingerprint()));
-        runInfo.put("model_config", spec.toMap());
-        runInfo.put("training", Map.of("epochs", config.epochs(), "lr", config.learningRate(),
-                "batch", config.batchSize(), "seed", config.seed(), "eval_every", config.evalEvery(),
-                "patience", config.patience()));
+        runInfo.put("config", config.toMap());
         System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",
-                spec.name(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), config);
+                config.model(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), training);
         TrainingHistory history;
-        try (Recommender recommender = spec.create(dataset, new Rng(seed))) {
-            Trainer.EpochListener listener = out == null ? null : (record, h, m) -> {
+        Path dataDir = config.dataPath();
+        try (Recommender recommender = config.definition().create(config.modelConfig(), dataset, new Rng(training.seed()))) {
+            Trainer.EpochListener listener = outDir == null ? null : (record, h, m) -> {
                 if (record.evaluated() && h.bestValidationEpoch() == record) {
-                    SavedModel.save(out.resolve(SavedModel.FILE_NAME), m, spec, dataset, data.given(), record.epoch(),
-                            record.val());
+                    SavedModel.save(outDir.resolve(SavedModel.FILE_NAME), m, config.modelConfig(), dataset, dataDir,
+                            record.epoch(), record.val());
                 }
-                h.writeJson(out.resolve("metrics.json"));
+                h.writeJson(outDir.resolve("metrics.json"));
             };
-            Trainer trainer = new Trainer(config);
-            if (out != null) {
-                trainer.withState(out.resolve(TrainingState.FILE_NAME), resuming);
+            Trainer trainer = new Trainer(training).withProgress(!noProgress);
+            if (outDir != null) {
+                trainer.withState(outDir.resolve(TrainingState.FILE_NAME), resuming).withStateConfig(config.toMap());
             }
             history = trainer.fit(recommender, dataset, runInfo, listener);
         }
-        if (out != null) {
-            history.writeJson(out.resolve("metrics.json"));
-            CurvePlot.write(history, out.resolve("curves.png"));
+        if (outDir != null) {
+            history.writeJson(outDir.resolve("metrics.json"));
+            CurvePlot.write(history, outDir.resolve("curves.png"));
         }
-        printSummary(history);
-        if (out != null) {
-            System.out.println("wrote " + out.resolve("metrics.json") + ", " + out.resolve("curves.png") + " and "
-                    + out.resolve(SavedModel.FILE_NAME) + " (the validation-selected model)");
+        printSummary(config.model(), history);
+        if (outDir != null) {
+            System.out.println("wrote " + outDir.resolve(RunConfig.FILE_NAME) + ", " + outDir.resolve("metrics.json")
+                    + ", " + outDir.resolve("curves.png") + " and " + outDir.resolve(SavedModel.FILE_NAME)
+                    + " (the validation-selected model)");
         }
         return 0;
     }
 
-    /** Re-runs the original command of {@code resumeDir} from its saved training state. */
+    /** Continues the run in {@code resumeDir} with the config its training state was saved with. */
     private Integer resume() throws Exception {
-        if (this.spec.commandLine().getParseResult().matchedOptions().size() != 1) {
-            throw new IllegalArgumentException("use --resume DIR alone; the run's original options are read from DIR/"
-                    + COMMAND_FILE);
+        List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
+                .map(o -> o.longestName()).filter(n -> !n.equals("--resume") && !n.equals("--no-progress")).toList();
+        if (!given.isEmpty()) {
+            throw new IllegalArgumentException("use --resume DIR alone (--no-progress aside); the run's settings are "
+                    + "read from its training state, so " + String.join(", ", given) + " cannot change them");
         }
-        Path commandFile = resumeDir.resolve(COMMAND_FILE);
-        if (!Files.exists(commandFile) || !Files.exists(resumeDir.resolve(TrainingState.FILE_NAME))) {
-            throw new IllegalArgumentException(resumeDir + " holds no resumable run (needs " + COMMAND_FILE + " and "
-                    + TrainingState.FILE_NAME + " written by 'train --out')");
+        Path state = resumeDir.resolve(TrainingState.FILE_NAME);
+        if (!Files.exists(state)) {
+            throw new IllegalArgumentException(resumeDir + " holds no resumable run (needs " + TrainingState.FILE_NAME
+                    + " written by 'train --out')");
         }
-        List<String> args = new ArrayList<>();
-        var saved = new ObjectMapper().readTree(commandFile.toFile());
-        saved.get("args").forEach(a -> args.add(a.asText()));
-        String savedDir = saved.path("working_directory").asText(workingDirectory());
-        if (!savedDir.equals(workingDirectory())) {
-            throw new IllegalArgumentException("the run was started in " + savedDir
-                    + "; resume it from there (its relative paths are relative to that directory)");
+        Map<String, Object> saved = TrainingState.config(state);
+        if (saved.isEmpty()) {
+            throw new IllegalArgumentException(state + " was written by an older version without its config; "
+                    + "rerun with --config " + resumeDir.resolve(RunConfig.FILE_NAME));
         }
-        TrainCommand original = new TrainCommand();
-        picocli.CommandLine cl = new picocli.CommandLine(original);
-        cl.parseArgs(args.toArray(new String[0]));
-        original.spec = cl.getCommandSpec();
-        original.resuming = true;
-        System.err.println("resuming: train " + String.join(" ", args));
-        return original.call();
+        RunConfig config = RunConfig.fromMap(saved, state.toString());
+        System.err.println("resuming " + config.model() + " in " + resumeDir);
+        return train(config, resumeDir, true);
     }
 
-    private static String workingDirectory() {
-        return Path.of("").toAbsolutePath().normalize().toString();
-    }
-
-    private void printSummary(TrainingHistory history) {
+    private static void printSummary(String model, TrainingHistory history) {
         EpochRecord bestVal = history.bestValidationEpoch();
         EpochRecord bestTest = history.bestTestEpoch();
         if (bestVal == null) {
             System.out.println("no epoch was evaluated");
             return;
         }
-        System.out.printf("%s: validation-selected epoch %d -> test %s%n", modelName(), bestVal.epoch(), format(bestVal.test()));
-        System.out.printf("%s: best test epoch %d (paper's protocol, selects on test) -> test %s%n", modelName(),
+        System.out.printf("%s: validation-selected epoch %d -> test %s%n", model, bestVal.epoch(), format(bestVal.test()));
+        System.out.printf("%s: best test epoch %d (paper's protocol, selects on test) -> test %s%n", model,
                 bestTest.epoch(), format(bestTest.test()));
-    }
-
-    private String modelName() {
-        return modelOptions.model;
     }
 
     private static String format(Map<String, Double> metrics) {

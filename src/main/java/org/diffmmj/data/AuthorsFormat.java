@@ -1,5 +1,6 @@
 package org.diffmmj.data;
 
+import org.diffmmj.util.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -95,7 +96,7 @@ public final class AuthorsFormat {
     private static void writeSplit(Path file, Interactions split) throws IOException {
         double[] ones = new double[split.size()];
         java.util.Arrays.fill(ones, 1.0);
-        org.diffmmj.io.AtomicFiles.write(file, PickleWriter.coo(split.users(), split.items(), split.pairUsers(),
+        AtomicFiles.write(file, PickleWriter.coo(split.users(), split.items(), split.pairUsers(),
                 split.pairItems(), ones));
     }
 }

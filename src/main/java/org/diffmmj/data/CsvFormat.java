@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.diffmmj.io.AtomicFiles;
+import org.diffmmj.util.AtomicFiles;
 
 /**
  * Plain CSV: train.csv, val.csv, test.csv with user,item columns (any string ids), items.csv

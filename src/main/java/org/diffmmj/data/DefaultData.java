@@ -1,5 +1,6 @@
 package org.diffmmj.data;
 
+import org.diffmmj.util.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +58,7 @@ public final class DefaultData {
                 }
             }
         } finally {
-            org.diffmmj.io.AtomicFiles.deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
         return dir;
     }

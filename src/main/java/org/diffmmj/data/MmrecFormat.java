@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.diffmmj.io.AtomicFiles;
+import org.diffmmj.util.AtomicFiles;
 
 /**
  * MMRec's format: one tab-separated {@code <name>.inter} with userID, itemID and x_label

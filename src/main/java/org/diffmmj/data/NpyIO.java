@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.diffmmj.io.AtomicFiles;
+import org.diffmmj.util.AtomicFiles;
 
 /** NumPy's .npy format (versions 1–3): 2-D float16/32/64 arrays in C order, little- or big-endian. */
 public final class NpyIO {

@@ -8,37 +8,40 @@ import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.nn.Init;
+import org.diffmmj.nn.Linear;
+import org.diffmmj.nn.Mlp;
+import org.diffmmj.nn.Module;
 import org.diffmmj.random.Rng;
-import org.diffmmj.tensor.Tensor;
 
 /**
- * One modality's denoiser: predicts x0 from a noisy interaction row x_t and its timestep.
+ * DiffRec's denoiser (its {@code DNN}, "x0" mean type), as DiffMM uses it per modality: predicts
+ * x0 from a noisy interaction row x_t and its timestep.
  * h = tanh(Linear_{I+10→h}([dropout(x), Linear_{10→10}(te(t))])) through the hidden sizes, then
- * back out to the item count with no activation on the output (DiffRec's MLP, "x0" mean type).
+ * back out to the item count with no activation on the output.
  *
  * <p>The first Linear's weight is kept as two blocks, the rows that multiply x and the rows that
  * multiply the time embedding: [x, emb]·W = x·W_x + emb·W_t, without materialising the
  * concatenation. When every row of a batch has the same timestep (graph generation), the time
  * term is one row broadcast over the batch.
  */
-public final class Denoiser {
+public final class Denoiser extends Module {
 
     private final String modality;
     private final int items;
     private final int timeDim;
     private final float inputDropout;
-    private final Parameter embWeight;
-    private final Parameter embBias;
+    private final Linear timeLayer;
     private final Parameter firstItemWeight;
     private final Parameter firstTimeWeight;
-    private final List<Parameter> weights = new ArrayList<>();
-    private final List<Parameter> biases = new ArrayList<>();
+    private final Parameter firstBias;
+    private final Mlp rest;
 
     /**
-     * {@code dims} are the authors' (DiffRec's) {@code --dims}: out_dims = dims + [items] and
-     * in_dims = out_dims reversed, so for dims [a, b] the layers run items+emb → b → a → b → items.
+     * {@code name} prefixes the parameter names (DiffMM uses the modality's name). {@code dims} are
+     * the authors' (DiffRec's) {@code --dims}: out_dims = dims + [items] and in_dims = out_dims
+     * reversed, so for dims [a, b] the layers run items+emb → b → a → b → items.
      */
-    public Denoiser(String modality, int items, int[] dims, int timeDim, float inputDropout, Rng rng) {
+    public Denoiser(String name, int items, int[] dims, int timeDim, float inputDropout, Rng rng) {
         if (dims.length == 0) {
             throw new IllegalArgumentException("the denoiser needs at least one hidden size");
         }
@@ -47,18 +50,17 @@ public final class Denoiser {
         for (int k = 0; k < dims.length; k++) {
             hidden[k] = dims[dims.length - 1 - k];
         }
-        this.modality = modality;
+        this.modality = name;
         this.items = items;
         this.timeDim = timeDim;
         this.inputDropout = inputDropout;
-        String prefix = modality + ".denoiser.";
-        this.embWeight = new Parameter(prefix + "emb.weight", Init.xavierNormal(timeDim, timeDim, rng));
-        this.embBias = new Parameter(prefix + "emb.bias", Init.normal(1, timeDim, 0.001f, rng));
+        String prefix = name + ".denoiser.";
+        this.timeLayer = register(Linear.xavierNormal(prefix + "emb", timeDim, timeDim, rng));
         // The first layer's weight is N(0, sqrt(2/(fan_in + fan_out))) with fan_in = items + timeDim.
         float firstStd = (float) Math.sqrt(2.0 / (items + timeDim + hidden[0]));
-        this.firstItemWeight = new Parameter(prefix + "layer0.weight.items", Init.normal(items, hidden[0], firstStd, rng));
-        this.firstTimeWeight = new Parameter(prefix + "layer0.weight.time", Init.normal(timeDim, hidden[0], firstStd, rng));
-        biases.add(new Parameter(prefix + "layer0.bias", Init.normal(1, hidden[0], 0.001f, rng)));
+        this.firstItemWeight = parameter(prefix + "layer0.weight.items", Init.normal(items, hidden[0], firstStd, rng));
+        this.firstTimeWeight = parameter(prefix + "layer0.weight.time", Init.normal(timeDim, hidden[0], firstStd, rng));
+        this.firstBias = parameter(prefix + "layer0.bias", Init.normal(1, hidden[0], 0.001f, rng));
         List<int[]> shapes = new ArrayList<>();
         int in = hidden[0];
         for (int k = 1; k < hidden.length; k++) {
@@ -70,22 +72,19 @@ public final class Denoiser {
             in = hidden[k];
         }
         shapes.add(new int[] {in, items});
+        List<Linear> layers = new ArrayList<>();
         for (int k = 0; k < shapes.size(); k++) {
-            int[] s = shapes.get(k);
-            weights.add(new Parameter(prefix + "layer" + (k + 1) + ".weight", Init.xavierNormal(s[0], s[1], rng)));
-            biases.add(new Parameter(prefix + "layer" + (k + 1) + ".bias", Init.normal(1, s[1], 0.001f, rng)));
+            layers.add(Linear.xavierNormal(prefix + "layer" + (k + 1), shapes.get(k)[0], shapes.get(k)[1], rng));
         }
+        this.rest = register(new Mlp(layers, Tape::tanh));
     }
 
     public String modality() {
         return modality;
     }
 
-    public List<Parameter> parameters() {
-        List<Parameter> all = new ArrayList<>(List.of(embWeight, embBias, firstItemWeight, firstTimeWeight));
-        all.addAll(biases);
-        all.addAll(weights);
-        return all;
+    public int items() {
+        return items;
     }
 
     /**
@@ -99,18 +98,12 @@ public final class Denoiser {
         }
         boolean shared = Arrays.stream(timesteps).allMatch(t -> t == timesteps[0]);
         int[] embedded = shared ? new int[] {timesteps[0]} : timesteps;
-        Tensor te = tape.pool().acquire(embedded.length, timeDim);
-        TimeEmbedding.fill(embedded, te);
-        Var emb = tape.linear(tape.adopt(te), tape.param(embWeight), tape.param(embBias));
+        Var emb = timeLayer.forward(tape, tape.adopt(TimeEmbedding.of(embedded, timeDim)));
         Var input = training && inputDropout > 0 ? tape.dropout(x, inputDropout, rng) : x;
-        Var timeTerm = tape.linear(emb, tape.param(firstTimeWeight), tape.param(biases.get(0)));
+        Var timeTerm = tape.linear(emb, tape.param(firstTimeWeight), tape.param(firstBias));
         // A shared timestep gives a 1×h row that the linear layer takes as its bias.
         Var h = shared ? tape.linear(input, tape.param(firstItemWeight), timeTerm)
                 : tape.add(tape.linear(input, tape.param(firstItemWeight), null), timeTerm);
-        for (int k = 0; k < weights.size(); k++) {
-            h = tape.tanh(h);
-            h = tape.linear(h, tape.param(weights.get(k)), tape.param(biases.get(k + 1)));
-        }
-        return h;
+        return rest.forward(tape, tape.tanh(h));
     }
 }

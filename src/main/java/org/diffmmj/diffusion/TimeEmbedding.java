@@ -8,6 +8,13 @@ final class TimeEmbedding {
     private TimeEmbedding() {
     }
 
+    /** The embedding of each timestep, one row each (a new tensor the caller owns). */
+    static Tensor of(int[] timesteps, int dim) {
+        Tensor out = Tensor.zeros(timesteps.length, dim);
+        fill(timesteps, out);
+        return out;
+    }
+
     static void fill(int[] timesteps, Tensor out) {
         int dim = out.cols();
         int half = dim / 2;

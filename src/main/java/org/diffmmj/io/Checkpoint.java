@@ -1,5 +1,6 @@
 package org.diffmmj.io;
 
+import org.diffmmj.util.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -28,8 +28,28 @@ public final class TrainingState {
     public record Restored(int lastEpoch, Map<String, Object> history) {
     }
 
+    /** The run config a state was saved with (empty for a state saved without one). */
+    public static Map<String, Object> config(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new Checkpoint.CheckpointException(file + ": no training state to resume from");
+        }
+        try (Checkpoint ckpt = Checkpoint.load(file)) {
+            if (!FORMAT.equals(ckpt.header().get("format"))) {
+                throw new Checkpoint.CheckpointException(file + ": not a training state");
+            }
+            Object config = ckpt.header().get("config");
+            if (!(config instanceof Map<?, ?> map)) {
+                return Map.of();
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(String.valueOf(k), v));
+            return out;
+        }
+    }
+
+    /** {@code config} is the run's resolved config (model name and keys), kept so a resume rebuilds the run. */
     public static void save(Path file, int epoch, List<Parameter> params, List<Adam> optimizers,
-                            Map<String, Object> history) throws IOException {
+                            Map<String, Object> history, Map<String, Object> config) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Parameter p : params) {
             tensors.put("param." + p.name(), p.value());
@@ -46,6 +66,7 @@ public final class TrainingState {
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("format", FORMAT);
         header.put("epoch", epoch);
+        header.put("config", config);
         header.put("optimizer_steps", steps);
         header.put("history", history);
         // Not closed: the tensors belong to the model and optimisers.

@@ -1,5 +1,7 @@
 package org.diffmmj.model;
 
+import org.diffmmj.autograd.Tape;
+import org.diffmmj.autograd.Var;
 import org.diffmmj.eval.ScoreSource;
 import org.diffmmj.tensor.Blas;
 import org.diffmmj.tensor.Tensor;
@@ -8,7 +10,7 @@ import org.diffmmj.tensor.Tensor;
  * Scores users over all items as dot products of final embeddings. Owns the two tables; one
  * gemm per batch of users, so full-ranking evaluation and serving share the same path.
  */
-public final class EmbeddingScorer implements ScoreSource, AutoCloseable {
+public final class EmbeddingScorer implements ScoreSource {
 
     private final Tensor userEmbeddings;
     private final Tensor itemEmbeddings;
@@ -20,6 +22,15 @@ public final class EmbeddingScorer implements ScoreSource, AutoCloseable {
         }
         this.userEmbeddings = userEmbeddings;
         this.itemEmbeddings = itemEmbeddings;
+    }
+
+    /**
+     * Copies a stacked [users; items] table (rows 0..users−1 users, the rest items) out of a
+     * tape into a scorer that owns its tables.
+     */
+    public static EmbeddingScorer split(Tape tape, Var stacked, int users) {
+        return new EmbeddingScorer(tape.sliceRows(stacked, 0, users).value().copy(),
+                tape.sliceRows(stacked, users, stacked.rows()).value().copy());
     }
 
     public Tensor userEmbeddings() {

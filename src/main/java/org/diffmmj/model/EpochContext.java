@@ -1,12 +1,13 @@
 package org.diffmmj.model;
 
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.random.Rng;
-import org.diffmmj.tensor.BufferPool;
-import org.diffmmj.train.PhaseTimer;
 
 /**
- * What the training loop lends a model during one epoch: the epoch number, a random stream
- * for that epoch, the buffer pool its tapes draw from, and the timer for named phases.
+ * What the training loop lends a model during one epoch: the epoch number, a random stream for
+ * that epoch, the loop's nominal batch size (the divisor of batch-mean losses that the reference
+ * implementations take from their batch-size argument), the tapes to record work on, and the
+ * timer for named phases.
  */
-public record EpochContext(int epoch, Rng rng, BufferPool pool, PhaseTimer timer) {
+public record EpochContext(int epoch, Rng rng, int nominalBatchSize, Tapes tapes, PhaseTimer timer) {
 }

@@ -1,45 +1,57 @@
 package org.diffmmj.model;
 
-import java.util.List;
 import java.util.Map;
 
-import org.diffmmj.nn.Init;
-import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
+import org.diffmmj.config.Key;
 import org.diffmmj.data.Interactions;
 import org.diffmmj.graph.InteractionGraphs;
+import org.diffmmj.nn.Embedding;
+import org.diffmmj.nn.GraphPropagation;
+import org.diffmmj.nn.Indices;
+import org.diffmmj.nn.Init;
+import org.diffmmj.nn.Module;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.random.Rng;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.sampling.TripleBatch;
 import org.diffmmj.sparse.CsrMatrix;
-import org.diffmmj.tensor.BufferPool;
-import org.diffmmj.train.TripleBatch;
 
 /**
- * LightGCN (He et al. 2020): free embeddings propagated L times over the symmetric normalised
- * user–item graph without self loops, final representation the mean of the L+1 layers. BPR with
- * L2 on the ego (layer-0) embeddings of the batch, as in the paper's code.
+ * LightGCN (He et al., SIGIR 2020): free embeddings propagated L times over the symmetric
+ * normalised user–item graph without self loops, final representation the mean of the L+1
+ * layers. BPR with L2 on the ego (layer-0) embeddings of the batch, reg·(‖u‖²+‖p‖²+‖n‖²)/(2·batch),
+ * as in the paper's code and MMRec's {@code lightgcn.py}.
  */
-public final class LightGcn implements Recommender {
+public final class LightGcn extends Module implements Recommender {
 
     public static final String NAME = "lightgcn";
 
-    private final Parameter userEmbeddings;
-    private final Parameter itemEmbeddings;
+    /** LightGCN's settings. */
+    public record Config(
+            @Key(doc = "Embedding size d", min = 1) int dim,
+            @Key(doc = "Propagation layers L", min = 0) int layers,
+            @Key(doc = "L2 weight on the batch's ego embeddings", min = 0) float reg) {
+        public static final Config DEFAULTS = new Config(64, 3, 1e-4f);
+    }
+
+    public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
+            "LightGCN (He et al. 2020): embeddings averaged over L propagations on the normalised user-item graph",
+            Config.class, Config.DEFAULTS, Map.of(), (config, data, rng) -> new LightGcn(data.train(), config, rng));
+
+    private final Embedding userEmbeddings;
+    private final Embedding itemEmbeddings;
     private final CsrMatrix graph;
-    private final int layers;
-    private final float reg;
+    private final Config config;
     private final int users;
 
-    public LightGcn(Interactions train, int dim, int layers, float reg, Rng rng) {
-        if (layers < 0) {
-            throw new IllegalArgumentException("layers must be >= 0, got " + layers);
-        }
+    public LightGcn(Interactions train, Config config, Rng rng) {
         this.users = train.users();
-        this.userEmbeddings = new Parameter("user_embeddings", Init.xavierUniform(train.users(), dim, rng));
-        this.itemEmbeddings = new Parameter("item_embeddings", Init.xavierUniform(train.items(), dim, rng));
+        this.userEmbeddings = register(new Embedding("user_embeddings", Init.xavierUniform(train.users(), config.dim(), rng)));
+        this.itemEmbeddings = register(new Embedding("item_embeddings", Init.xavierUniform(train.items(), config.dim(), rng)));
         this.graph = InteractionGraphs.withoutSelfLoops(train);
-        this.layers = layers;
-        this.reg = reg;
+        this.config = config;
     }
 
     @Override
@@ -47,55 +59,33 @@ public final class LightGcn implements Recommender {
         return NAME;
     }
 
-    @Override
-    public List<Parameter> parameters() {
-        return List.of(userEmbeddings, itemEmbeddings);
-    }
-
     /** Mean over layers 0..L of Â^l·E, E = [E_u; E_i]. */
     private Var propagate(Tape tape, Var userEgo, Var itemEgo) {
-        Var layer = tape.concatRows(userEgo, itemEgo);
-        Var sum = layer;
-        for (int l = 0; l < layers; l++) {
-            layer = tape.spmm(graph, layer);
-            sum = tape.add(sum, layer);
-        }
-        return tape.scale(sum, 1f / (layers + 1));
+        return GraphPropagation.layerMean(tape, graph, tape.concatRows(userEgo, itemEgo), config.layers());
     }
 
     @Override
-    public LossTerms batchLoss(Tape tape, TripleBatch batch, EpochContext context) {
-        Var userEgo = tape.param(userEmbeddings);
-        Var itemEgo = tape.param(itemEmbeddings);
+    public LossTerms batchLoss(Tape tape, Batch batch, EpochContext context) {
+        TripleBatch b = batch.as(TripleBatch.class);
+        Var userEgo = userEmbeddings.all(tape);
+        Var itemEgo = itemEmbeddings.all(tape);
         Var all = propagate(tape, userEgo, itemEgo);
-        Var u = tape.gatherRows(all, batch.users());
-        Var p = tape.gatherRows(all, offset(batch.positives()));
-        Var n = tape.gatherRows(all, offset(batch.negatives()));
-        Var bpr = Losses.bpr(tape, u, p, n, batch.size());
+        Var u = tape.gatherRows(all, b.users());
+        Var p = tape.gatherRows(all, Indices.offset(b.positives(), users));
+        Var n = tape.gatherRows(all, Indices.offset(b.negatives(), users));
+        Var bpr = Losses.bpr(tape, u, p, n, b.size());
         Var l2 = tape.scale(Losses.squaredNorm(tape,
-                tape.gatherRows(userEgo, batch.users()),
-                tape.gatherRows(itemEgo, batch.positives()),
-                tape.gatherRows(itemEgo, batch.negatives())), reg / (2f * batch.size()));
+                tape.gatherRows(userEgo, b.users()),
+                tape.gatherRows(itemEgo, b.positives()),
+                tape.gatherRows(itemEgo, b.negatives())), config.reg() / (2f * b.size()));
         return new LossTerms(tape.add(bpr, l2), Map.of("bpr", bpr, "reg", l2));
-    }
-
-    private int[] offset(int[] items) {
-        int[] rows = new int[items.length];
-        for (int k = 0; k < items.length; k++) {
-            rows[k] = users + items[k];
-        }
-        return rows;
     }
 
     @Override
     public EmbeddingScorer scorer() {
-        BufferPool pool = new BufferPool();
-        try (Tape tape = Tape.noGrad(pool)) {
+        return Tapes.inference(tape -> {
             Var all = propagate(tape, tape.constant(userEmbeddings.value()), tape.constant(itemEmbeddings.value()));
-            return new EmbeddingScorer(tape.sliceRows(all, 0, users).value().copy(),
-                    tape.sliceRows(all, users, all.rows()).value().copy());
-        } finally {
-            pool.clear();
-        }
+            return EmbeddingScorer.split(tape, all, users);
+        });
     }
 }

@@ -1,32 +1,45 @@
 package org.diffmmj.model;
 
-import java.util.List;
 import java.util.Map;
 
-import org.diffmmj.nn.Init;
-import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
+import org.diffmmj.config.Key;
+import org.diffmmj.nn.Embedding;
+import org.diffmmj.nn.Init;
+import org.diffmmj.nn.Module;
 import org.diffmmj.random.Rng;
-import org.diffmmj.train.TripleBatch;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.sampling.TripleBatch;
 
 /**
- * Matrix factorisation trained with BPR (Rendle et al. 2009): a user's score for an item is the
- * dot product of their free embeddings. L2 on the embeddings the batch touches, scaled as in
- * LightGCN's code: reg · (‖u‖² + ‖p‖² + ‖n‖²) / (2·batch).
+ * Matrix factorisation trained with BPR (Rendle et al., UAI 2009): a user's score for an item is
+ * the dot product of their free embeddings. L2 on the embeddings the batch touches, scaled as in
+ * LightGCN's code: reg · (‖u‖² + ‖p‖² + ‖n‖²) / (2·batch), batch = the rows of this batch.
  */
-public final class MfBpr implements Recommender {
+public final class MfBpr extends Module implements Recommender {
 
     public static final String NAME = "mf-bpr";
 
-    private final Parameter userEmbeddings;
-    private final Parameter itemEmbeddings;
-    private final float reg;
+    /** MF-BPR's settings. */
+    public record Config(
+            @Key(doc = "Embedding size d", min = 1) int dim,
+            @Key(doc = "L2 weight on the batch's embeddings", min = 0) float reg) {
+        public static final Config DEFAULTS = new Config(64, 1e-4f);
+    }
 
-    public MfBpr(int users, int items, int dim, float reg, Rng rng) {
-        this.userEmbeddings = new Parameter("user_embeddings", Init.xavierUniform(users, dim, rng));
-        this.itemEmbeddings = new Parameter("item_embeddings", Init.xavierUniform(items, dim, rng));
-        this.reg = reg;
+    public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
+            "Matrix factorisation with BPR (Rendle et al. 2009): free user and item embeddings, dot-product scores",
+            Config.class, Config.DEFAULTS, Map.of(), (config, data, rng) -> new MfBpr(data.users(), data.items(), config, rng));
+
+    private final Embedding users;
+    private final Embedding items;
+    private final Config config;
+
+    public MfBpr(int users, int items, Config config, Rng rng) {
+        this.users = register(new Embedding("user_embeddings", Init.xavierUniform(users, config.dim(), rng)));
+        this.items = register(new Embedding("item_embeddings", Init.xavierUniform(items, config.dim(), rng)));
+        this.config = config;
     }
 
     @Override
@@ -35,24 +48,18 @@ public final class MfBpr implements Recommender {
     }
 
     @Override
-    public List<Parameter> parameters() {
-        return List.of(userEmbeddings, itemEmbeddings);
-    }
-
-    @Override
-    public LossTerms batchLoss(Tape tape, TripleBatch batch, EpochContext context) {
-        Var users = tape.param(userEmbeddings);
-        Var items = tape.param(itemEmbeddings);
-        Var u = tape.gatherRows(users, batch.users());
-        Var p = tape.gatherRows(items, batch.positives());
-        Var n = tape.gatherRows(items, batch.negatives());
-        Var bpr = Losses.bpr(tape, u, p, n, batch.size());
-        Var l2 = tape.scale(Losses.squaredNorm(tape, u, p, n), reg / (2f * batch.size()));
+    public LossTerms batchLoss(Tape tape, Batch batch, EpochContext context) {
+        TripleBatch b = batch.as(TripleBatch.class);
+        Var u = users.rows(tape, b.users());
+        Var p = items.rows(tape, b.positives());
+        Var n = items.rows(tape, b.negatives());
+        Var bpr = Losses.bpr(tape, u, p, n, b.size());
+        Var l2 = tape.scale(Losses.squaredNorm(tape, u, p, n), config.reg() / (2f * b.size()));
         return new LossTerms(tape.add(bpr, l2), Map.of("bpr", bpr, "reg", l2));
     }
 
     @Override
     public EmbeddingScorer scorer() {
-        return new EmbeddingScorer(userEmbeddings.value().copy(), itemEmbeddings.value().copy());
+        return new EmbeddingScorer(users.value().copy(), items.value().copy());
     }
 }

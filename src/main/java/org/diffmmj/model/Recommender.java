@@ -5,12 +5,18 @@ import java.util.Map;
 
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
-import org.diffmmj.train.TripleBatch;
+import org.diffmmj.data.Interactions;
+import org.diffmmj.eval.ScoreSource;
+import org.diffmmj.optim.Adam;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.sampling.BatchSource;
+import org.diffmmj.sampling.BatchSources;
 
 /**
  * One recommender behind the shared training loop, in the spirit of MMRec's base class: the loop
- * owns data, negative sampling, batching, the main optimiser and evaluation; a model only says
- * what its parameters are, what the loss of a batch is, and how it scores users over all items.
+ * owns data, batching, the main optimiser and evaluation; a model says what its parameters are,
+ * which batches it trains on, what the loss of a batch is, and how it scores users over all items.
+ * Models are registered by name in {@link ModelRegistry}.
  */
 public interface Recommender extends AutoCloseable {
 
@@ -21,6 +27,14 @@ public interface Recommender extends AutoCloseable {
     List<Parameter> parameters();
 
     /**
+     * The batches this model trains on: BPR triples by default; {@link BatchSources} also has
+     * triples with k negatives, positives only, and user rows.
+     */
+    default BatchSource batchSource(Interactions train) {
+        return BatchSources.triples(train);
+    }
+
+    /**
      * Work done once per epoch before the batches: DiffMM trains its denoisers and rebuilds its
      * modality graphs here. Returns named loss values to log (may be empty); phases are timed
      * through {@link EpochContext#timer()}.
@@ -29,14 +43,15 @@ public interface Recommender extends AutoCloseable {
         return Map.of();
     }
 
-    /** Records the loss of one batch of (user, positive, negative) triples on the tape. */
-    LossTerms batchLoss(Tape tape, TripleBatch batch, EpochContext context);
+    /** Records the loss of one batch (of the kind {@link #batchSource} yields) on the tape. */
+    LossTerms batchLoss(Tape tape, Batch batch, EpochContext context);
 
     /**
-     * Final user and item representations with the current parameters, computed without
-     * gradients; scores are their dot products. The caller closes the returned scorer.
+     * Scores over all items with the current parameters, computed without gradients: an
+     * {@link EmbeddingScorer} for dot-product models (serving's fast path), any
+     * {@link ScoreSource} otherwise. The caller closes it.
      */
-    EmbeddingScorer scorer();
+    ScoreSource scorer();
 
     /** Extra state to checkpoint beyond {@link #parameters()} (e.g. DiffMM's denoisers). */
     default List<Parameter> auxiliaryParameters() {
@@ -44,7 +59,7 @@ public interface Recommender extends AutoCloseable {
     }
 
     /** Optimisers the model runs itself in {@link #beforeEpoch} (their state is checkpointed). */
-    default List<org.diffmmj.optim.Adam> auxiliaryOptimizers() {
+    default List<Adam> auxiliaryOptimizers() {
         return List.of();
     }
 

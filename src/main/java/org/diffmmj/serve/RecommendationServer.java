@@ -71,6 +71,8 @@ public final class RecommendationServer implements AutoCloseable {
         app.exception(BadRequest.class, (e, ctx) -> json(ctx, e.status, Map.of("error", e.getMessage())));
         app.exception(RecommendationService.UnknownIdException.class,
                 (e, ctx) -> json(ctx, 404, Map.of("error", e.getMessage())));
+        app.exception(UnsupportedOperationException.class,
+                (e, ctx) -> json(ctx, 404, Map.of("error", e.getMessage())));
         app.exception(Exception.class, (e, ctx) -> json(ctx, 500, Map.of("error", "internal error")));
         app.error(404, ctx -> {
             String type = ctx.res().getContentType();

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.diffmmj.data.IdMapping;
+import org.diffmmj.eval.ScoreSource;
 import org.diffmmj.data.Interactions;
 import org.diffmmj.io.SavedModel;
 import org.diffmmj.tensor.Parallel;
@@ -11,11 +12,12 @@ import org.diffmmj.tensor.TopK;
 
 /**
  * Answers recommendation questions from a saved model: top-k items for a user (seen items
- * excluded unless asked) and items similar to an item (cosine of embeddings). Thread-safe:
- * it holds only immutable heap copies of the final embeddings, so each request is a plain
- * dot-product scan with no native allocation. The best {@code precompute} unseen items of every
- * user are computed once at start-up (in parallel, by the same scan), so the common request, k up
- * to that many without seen items, is a lookup.
+ * excluded unless asked) and items similar to an item (cosine of embeddings). Thread-safe.
+ * For a dot-product model it holds only immutable heap copies of the final embeddings, so each
+ * request is a plain dot-product scan with no native allocation; any other model (e.g. DiffRec,
+ * ranking by denoised rows) is scored through its own score source, one request at a time, and
+ * has no item similarity. The best {@code precompute} unseen items of every user are computed
+ * once at start-up, so the common request, k up to that many without seen items, is a lookup.
  */
 public final class RecommendationService {
 
@@ -30,11 +32,14 @@ public final class RecommendationService {
         }
     }
 
+    private final String modelName;
     private final IdMapping userIds;
     private final IdMapping itemIds;
     private final Interactions train;
     private final int dim;
     private final int items;
+    /** Non-null for models that do not score by embeddings; guarded by itself. */
+    private final ScoreSource generalScores;
     private final float[] userEmb;
     private final float[] itemEmb;
     /**
@@ -60,14 +65,28 @@ public final class RecommendationService {
         if (precompute < 0) {
             throw new IllegalArgumentException("precompute must be >= 0, got " + precompute);
         }
+        this.modelName = model.modelName();
         this.userIds = model.userIds();
         this.itemIds = model.itemIds();
         this.train = model.train();
-        var scorer = model.scorer();
-        this.dim = scorer.userEmbeddings().cols();
-        this.items = scorer.items();
-        this.userEmb = scorer.userEmbeddings().toArray();
-        this.itemEmb = scorer.itemEmbeddings().toArray();
+        if (model.hasEmbeddings()) {
+            var scorer = model.embeddingScorer();
+            this.generalScores = null;
+            this.dim = scorer.userEmbeddings().cols();
+            this.items = scorer.items();
+            this.userEmb = scorer.userEmbeddings().toArray();
+            this.itemEmb = scorer.itemEmbeddings().toArray();
+        } else {
+            try {
+                this.generalScores = model.scorer(null);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("rebuilding " + model.modelName() + " needs its training data", e);
+            }
+            this.dim = 0;
+            this.items = generalScores.items();
+            this.userEmb = new float[0];
+            this.itemEmb = new float[0];
+        }
         this.itemColumns = new float[dim][items];
         for (int i = 0; i < items; i++) {
             for (int c = 0; c < dim; c++) {
@@ -128,12 +147,28 @@ public final class RecommendationService {
             }
             return out;
         }
-        return top(includeSeen ? dotWithAllItems(userEmb, u * dim) : unseenScores(u), k, -1);
+        return top(includeSeen ? scores(u) : unseenScores(u), k, -1);
+    }
+
+    /** Whether {@link #similarItems} is available (models with item embeddings). */
+    public boolean hasItemSimilarity() {
+        return generalScores == null;
+    }
+
+    private float[] scores(int u) {
+        if (generalScores == null) {
+            return dotWithAllItems(userEmb, u * dim);
+        }
+        float[] out = new float[items];
+        synchronized (generalScores) {
+            generalScores.score(new int[] {u}, out);
+        }
+        return out;
     }
 
     /** The user's scores with training items at −∞. */
     private float[] unseenScores(int u) {
-        float[] scores = dotWithAllItems(userEmb, u * dim);
+        float[] scores = scores(u);
         int[] ptr = train.userPtr();
         int[] seen = train.userItems();
         for (int p = ptr[u]; p < ptr[u + 1]; p++) {
@@ -143,6 +178,9 @@ public final class RecommendationService {
     }
 
     public List<ScoredItem> similarItems(String itemId, int k) {
+        if (!hasItemSimilarity()) {
+            throw new UnsupportedOperationException("this model (" + modelName + ") has no item embeddings to compare");
+        }
         int item = itemIds.index(itemId);
         if (item < 0 || item >= items) {
             throw new UnknownIdException("unknown item '" + itemId + "'");

@@ -13,7 +13,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import org.diffmmj.io.AtomicFiles;
+import org.diffmmj.util.AtomicFiles;
 
 /** Training curves as one PNG: loss parts per epoch beside validation and test metric. */
 public final class CurvePlot {

@@ -22,18 +22,22 @@ import org.diffmmj.data.Dataset;
 import org.diffmmj.eval.Evaluator;
 import org.diffmmj.eval.MetricReport;
 import org.diffmmj.io.TrainingState;
-import org.diffmmj.model.EmbeddingScorer;
+import org.diffmmj.eval.ScoreSource;
 import org.diffmmj.model.EpochContext;
 import org.diffmmj.model.LossTerms;
+import org.diffmmj.model.PhaseTimer;
 import org.diffmmj.model.Recommender;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.optim.Adam;
 import org.diffmmj.random.Rng;
-import org.diffmmj.tensor.BufferPool;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.sampling.BatchSource;
 
 /**
- * The one training loop every model shares: per epoch the model's hook, freshly sampled BPR
- * triples in shuffled batches, one step of the main Adam optimiser per batch, then validation
- * and test evaluation with full ranking, early stopping on the validation metric.
+ * The one training loop every model shares: per epoch the model's hook, a fresh epoch of the
+ * model's batches (BPR triples unless it asks for others), one step of the main Adam optimiser
+ * per batch, then validation and test evaluation with full ranking, early stopping on the
+ * validation metric.
  */
 public final class Trainer {
 
@@ -47,6 +51,8 @@ public final class Trainer {
     private final TrainingConfig config;
     private Path stateFile;
     private boolean resume;
+    private Map<String, Object> stateConfig = Map.of();
+    private boolean progress;
 
     public Trainer(TrainingConfig config) {
         this.config = config;
@@ -62,10 +68,22 @@ public final class Trainer {
         return this;
     }
 
+    /** The resolved run config, stored in the training state so a resume rebuilds the same run. */
+    public Trainer withStateConfig(Map<String, Object> config) {
+        this.stateConfig = new LinkedHashMap<>(config);
+        return this;
+    }
+
+    /** Shows a per-batch progress bar on standard error. */
+    public Trainer withProgress(boolean show) {
+        this.progress = show;
+        return this;
+    }
+
     public TrainingHistory fit(Recommender model, Dataset data, Map<String, Object> runInfo, EpochListener listener) {
         Rng root = new Rng(config.seed() ^ 0x5DEECE66DL);
         Adam optimizer = new Adam(model.parameters(), config.learningRate());
-        NegativeSampler sampler = new NegativeSampler(data.train());
+        BatchSource batchSource = model.batchSource(data.train());
         Evaluator evaluator = new Evaluator(config.ks());
         TrainingHistory history = new TrainingHistory(model.name(), config.selectionMetric(), runInfo);
         String metric = config.selectionMetric();
@@ -97,7 +115,7 @@ public final class Trainer {
             }
             LOG.info("resuming after epoch {} from {}", firstEpoch - 1, stateFile);
         }
-        BufferPool pool = new BufferPool();
+        Tapes tapes = new Tapes();
         try {
             for (int epoch = 0; epoch < firstEpoch; epoch++) {
                 root.split();
@@ -107,22 +125,23 @@ public final class Trainer {
                 Rng modelRng = epochRng.split();
                 Rng samplingRng = epochRng.split();
                 PhaseTimer timer = new PhaseTimer();
-                EpochContext context = new EpochContext(epoch, modelRng, pool, timer);
+                EpochContext context = new EpochContext(epoch, modelRng, config.batchSize(), tapes, timer);
                 Map<String, Double> losses = new LinkedHashMap<>(model.beforeEpoch(context));
-                List<TripleBatch> batches = timer.time("sampling", () -> sampler.epoch(config.batchSize(), samplingRng));
+                List<? extends Batch> batches = timer.time("sampling",
+                        () -> batchSource.epoch(config.batchSize(), samplingRng));
                 Map<String, Double> batchLosses = timer.time("recommendation_training",
-                        () -> trainBatches(model, optimizer, batches, context, pool));
+                        () -> trainBatches(model, optimizer, batches, context));
                 losses.putAll(batchLosses);
                 // Each phase has its own temporaries' shapes: holding them all between phases
                 // would make the peak their sum rather than the largest one.
-                pool.clear();
+                tapes.releaseTemporaries();
 
                 Map<String, Double> val = null;
                 Map<String, Double> test = null;
                 boolean evaluate = (epoch + 1) % config.evalEvery() == 0 || epoch == config.epochs() - 1;
                 if (evaluate) {
                     MetricReport[] reports = timer.time("evaluation", () -> {
-                        try (EmbeddingScorer scorer = model.scorer()) {
+                        try (ScoreSource scorer = model.scorer()) {
                             return new MetricReport[] {
                                     evaluator.evaluate(scorer, data.train(), data.validation()),
                                     evaluator.evaluate(scorer, data.train(), data.test())};
@@ -141,7 +160,7 @@ public final class Trainer {
                 history.add(record);
                 if (stateFile != null) {
                     try {
-                        TrainingState.save(stateFile, epoch, stateParams, optimizers, history.toJson());
+                        TrainingState.save(stateFile, epoch, stateParams, optimizers, history.toJson(), stateConfig);
                     } catch (IOException e) {
                         throw new UncheckedIOException("saving the training state to " + stateFile, e);
                     }
@@ -169,15 +188,15 @@ public final class Trainer {
                 }
             }
         } finally {
-            pool.clear();
+            tapes.releaseTemporaries();
         }
         return history;
     }
 
-    private Map<String, Double> trainBatches(Recommender model, Adam optimizer, List<TripleBatch> batches,
-                                             EpochContext context, BufferPool pool) {
+    private Map<String, Double> trainBatches(Recommender model, Adam optimizer, List<? extends Batch> batches,
+                                             EpochContext context) {
         Map<String, Double> sums = new LinkedHashMap<>();
-        ProgressBar bar = config.progress() ? new ProgressBarBuilder()
+        ProgressBar bar = progress ? new ProgressBarBuilder()
                 .setTaskName("epoch " + context.epoch())
                 .setInitialMax(batches.size())
                 .setStyle(ProgressBarStyle.ASCII)
@@ -186,8 +205,8 @@ public final class Trainer {
                 .hideEta()
                 .build() : null;
         try {
-            for (TripleBatch batch : batches) {
-                try (Tape tape = new Tape(pool)) {
+            for (Batch batch : batches) {
+                try (Tape tape = context.tapes().recording()) {
                     LossTerms terms = model.batchLoss(tape, batch, context);
                     optimizer.zeroGrad();
                     tape.backward(terms.total());

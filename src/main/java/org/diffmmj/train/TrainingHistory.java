@@ -10,7 +10,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import org.diffmmj.io.AtomicFiles;
+import org.diffmmj.util.AtomicFiles;
 
 /**
  * The epochs of a run and the two ways of picking one: the honest validation-selected epoch,

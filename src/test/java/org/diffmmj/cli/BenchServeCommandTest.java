@@ -18,9 +18,8 @@ import picocli.CommandLine;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.TestData;
 import org.diffmmj.io.SavedModel;
-import org.diffmmj.model.ModelSpec;
+import org.diffmmj.model.MfBpr;
 import org.diffmmj.model.Recommender;
-import org.diffmmj.model.diffmm.DiffMMConfig;
 import org.diffmmj.random.Rng;
 
 /** The load generator's three clients against a real server: every request answered, none lost. */
@@ -32,9 +31,9 @@ class BenchServeCommandTest {
     @BeforeAll
     static void saveAModel() throws Exception {
         Dataset data = TestData.synthetic(60, 40, 1);
-        ModelSpec spec = new ModelSpec("mf-bpr", 8, 1, 1e-4f, DiffMMConfig.builder().build());
-        try (Recommender model = spec.create(data, new Rng(2))) {
-            SavedModel.save(dir.resolve("model.ckpt"), model, spec, data, null, 0, Map.of());
+        MfBpr.Config config = MfBpr.DEFINITION.config("dim", 8);
+        try (Recommender model = MfBpr.DEFINITION.create(config, data, new Rng(2))) {
+            SavedModel.save(dir.resolve("model.ckpt"), model, config, data, null, 0, Map.of());
         }
     }
 

@@ -24,18 +24,21 @@ import org.diffmmj.diffusion.DiffusionSchedule;
 import org.diffmmj.diffusion.GaussianDiffusion;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.model.EmbeddingScorer;
+import org.diffmmj.model.EpochContext;
+import org.diffmmj.model.PhaseTimer;
 import org.diffmmj.model.LossTerms;
 import org.diffmmj.model.diffmm.DiffMM;
 import org.diffmmj.model.diffmm.DiffMMConfig;
 import org.diffmmj.model.diffmm.ModalityGraphGenerator;
 import org.diffmmj.model.diffmm.ModalityTransform;
 import org.diffmmj.model.diffmm.MultiModalAggregator;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.BufferPool;
 import org.diffmmj.tensor.Tensor;
 import org.diffmmj.tensor.TopK;
-import org.diffmmj.train.TripleBatch;
+import org.diffmmj.sampling.TripleBatch;
 
 /**
  * DiffMM against the authors' PyTorch code (HKUDS/DiffMM, see tools/parity/README.md) at the
@@ -159,10 +162,9 @@ class DiffMMParityTest {
      */
     @Test
     void deeperDenoiserWithOddTimeEmbeddingMatchesTheirs() {
-        var dims = fx.meta().get("denoiser_deep_dims");
-        int[] theirDims = java.util.stream.IntStream.range(0, dims.size()).map(k -> dims.get(k).asInt()).toArray();
-        DiffMMConfig config = DiffMMConfig.builder().denoiserDims(theirDims).build();
-        Denoiser d = new Denoiser("deep", items, config.denoiserDims, fx.integer("denoiser_deep_emb"), 0.5f, new Rng(1));
+        // their --dims value as the authors write it, through our config key of the same name
+        DiffMMConfig config = DiffMM.DEFINITION.config(null, Map.of("dims", fx.meta().get("denoiser_deep_dims").toString()));
+        Denoiser d = new Denoiser("deep", items, config.denoiserDims(), fx.integer("denoiser_deep_emb"), 0.5f, new Rng(1));
         loadDenoiser(d, "denoiser_deep");
         try (Tape tape = Tape.noGrad(new BufferPool())) {
             Var x = tape.constant(fx.tensor("a_x_t"));
@@ -263,7 +265,7 @@ class DiffMMParityTest {
                         .containsExactly(fx.ints("c_" + m + "_top3"));
             }
             // Their edge list runs over the diffusion loader's (shuffled) batch; ours is user-major.
-            int[][] edges = new ModalityGraphGenerator(diffusion, args.rebuildK, 1024).edges(d, train, pool);
+            int[][] edges = new ModalityGraphGenerator(diffusion, args.rebuildK, 1024).edges(d, train, new Tapes(pool));
             int[] theirUsers = fx.ints("c_" + m + "_edges_users");
             int[] theirItems = fx.ints("c_" + m + "_edges_items");
             assertThat(theirUsers).containsExactly(order);
@@ -297,6 +299,17 @@ class DiffMMParityTest {
         return new Dataset("parity", train(), one, one, modalities, IdMapping.identity(users), IdMapping.identity(items));
     }
 
+    /** Our tiktok preset at the fixture's size; their --dims string as given. */
+    private DiffMMConfig tiktokConfig() {
+        return DiffMM.DEFINITION.config("tiktok", Map.of("dim", dim,
+                "dims", fx.meta().get("args").get("dims").asText()));
+    }
+
+    /** The BPR divisor is the nominal batch size, their args.batch. */
+    private EpochContext context() {
+        return new EpochContext(0, new Rng(1), fx.meta().get("args").get("batch").asInt(), new Tapes(), new PhaseTimer());
+    }
+
     @Test
     void mainAdjacencyMatchesTheirs() {
         assertClose("(d) normalised adjacency (A+I)", dense(InteractionGraphs.withSelfLoops(train())),
@@ -305,9 +318,9 @@ class DiffMMParityTest {
 
     @Test
     void batchLossMatchesTheirsWithTikTokFlags() {
-        DiffMMConfig config = DiffMMConfig.builder().preset("tiktok").dim(dim).denoiserDims(6).build();
+        DiffMMConfig config = tiktokConfig();
         JsonArgsCheck.check(fx, config);
-        try (DiffMM model = new DiffMM(dataset(), config, new Rng(5))) {
+        try (DiffMM model = new DiffMM(config, dataset(), new Rng(5))) {
             Map<String, Parameter> p = byName(model.parameters());
             load(p.get("user_embeddings"), fx.tensor("user_embeddings"));
             load(p.get("item_embeddings"), fx.tensor("item_embeddings"));
@@ -325,7 +338,7 @@ class DiffMMParityTest {
             }
             TripleBatch batch = new TripleBatch(fx.ints("d_users"), fx.ints("d_positives"), fx.ints("d_negatives"));
             try (Tape tape = new Tape(new BufferPool())) {
-                LossTerms terms = model.batchLoss(tape, batch, null);
+                LossTerms terms = model.batchLoss(tape, batch, context());
                 Map<String, Double> parts = terms.partValues();
                 assertClose("(d) BPR", parts.get("bpr"), fx.scalar("d_bprLoss"), RTOL);
                 assertClose("(d) reg", parts.get("reg"), fx.scalar("d_regLoss"), RTOL);
@@ -347,14 +360,14 @@ class DiffMMParityTest {
     /** Their three-modality (TikTok: image, text, audio) branches of Model and Main.py, same batch. */
     @Test
     void threeModalityBatchLossMatchesTheirTikTokPath() {
-        DiffMMConfig config = DiffMMConfig.builder().preset("tiktok").dim(dim).denoiserDims(6).build();
+        DiffMMConfig config = tiktokConfig();
         Map<String, FeatureMatrix> modalities = new LinkedHashMap<>();
         List<String> names = List.of("image", "text", "audio");
         names.forEach(m -> modalities.put(m, features(m)));
         Interactions one = Interactions.fromPairs(users, items, new int[] {0}, new int[] {1});
         Dataset data = new Dataset("parity3", train(), one, one, modalities, IdMapping.identity(users),
                 IdMapping.identity(items));
-        try (DiffMM model = new DiffMM(data, config, new Rng(5))) {
+        try (DiffMM model = new DiffMM(config, data, new Rng(5))) {
             Map<String, Parameter> p = byName(model.parameters());
             load(p.get("user_embeddings"), fx.tensor("e_user_embeddings"));
             load(p.get("item_embeddings"), fx.tensor("e_item_embeddings"));
@@ -373,7 +386,7 @@ class DiffMMParityTest {
             }
             TripleBatch batch = new TripleBatch(fx.ints("d_users"), fx.ints("d_positives"), fx.ints("d_negatives"));
             try (Tape tape = new Tape(new BufferPool())) {
-                LossTerms terms = model.batchLoss(tape, batch, null);
+                LossTerms terms = model.batchLoss(tape, batch, context());
                 Map<String, Double> parts = terms.partValues();
                 assertClose("(e) BPR, 3 modalities", parts.get("bpr"), fx.scalar("e_bprLoss"), RTOL);
                 assertClose("(e) reg, 3 modalities", parts.get("reg"), fx.scalar("e_regLoss"), RTOL);
@@ -416,19 +429,18 @@ class DiffMMParityTest {
     private static final class JsonArgsCheck {
         static void check(Fixture fx, DiffMMConfig c) {
             var a = fx.meta().get("args");
-            assertThat(c.reg).isEqualTo((float) a.get("reg").asDouble());
-            assertThat(c.sslReg).isEqualTo((float) a.get("ssl_reg").asDouble());
-            assertThat(c.temperature).isEqualTo((float) a.get("temp").asDouble());
-            assertThat(c.eLoss).isEqualTo((float) a.get("e_loss").asDouble());
-            assertThat(c.risLambda).isEqualTo((float) a.get("ris_lambda").asDouble());
-            assertThat(c.risAdjLambda).isEqualTo((float) a.get("ris_adj_lambda").asDouble());
-            assertThat(c.trans).isEqualTo(a.get("trans").asInt());
-            assertThat(c.clMethod).isEqualTo(a.get("cl_method").asInt());
-            assertThat(c.batch).isEqualTo(a.get("batch").asInt());
-            assertThat(c.gnnLayers).isEqualTo(a.get("gnn_layer").asInt());
-            assertThat(c.steps).isEqualTo(a.get("steps").asInt());
-            assertThat(c.timeEmbeddingDim).isEqualTo(a.get("d_emb_size").asInt());
-            assertThat(c.rebuildK).isEqualTo(a.get("rebuild_k").asInt());
+            assertThat(c.reg()).isEqualTo((float) a.get("reg").asDouble());
+            assertThat(c.sslReg()).isEqualTo((float) a.get("ssl_reg").asDouble());
+            assertThat(c.temperature()).isEqualTo((float) a.get("temp").asDouble());
+            assertThat(c.eLoss()).isEqualTo((float) a.get("e_loss").asDouble());
+            assertThat(c.risLambda()).isEqualTo((float) a.get("ris_lambda").asDouble());
+            assertThat(c.risAdjLambda()).isEqualTo((float) a.get("ris_adj_lambda").asDouble());
+            assertThat(c.trans()).isEqualTo(a.get("trans").asInt());
+            assertThat(c.clMethod()).isEqualTo(a.get("cl_method").asInt());
+            assertThat(c.gnnLayers()).isEqualTo(a.get("gnn_layer").asInt());
+            assertThat(c.steps()).isEqualTo(a.get("steps").asInt());
+            assertThat(c.timeEmbeddingDim()).isEqualTo(a.get("d_emb_size").asInt());
+            assertThat(c.rebuildK()).isEqualTo(a.get("rebuild_k").asInt());
         }
     }
 }

@@ -14,12 +14,15 @@ import org.diffmmj.autograd.Tape;
 import org.diffmmj.data.Interactions;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.model.EmbeddingScorer;
+import org.diffmmj.model.EpochContext;
+import org.diffmmj.model.PhaseTimer;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.model.LightGcn;
 import org.diffmmj.model.LossTerms;
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.BufferPool;
-import org.diffmmj.train.TripleBatch;
+import org.diffmmj.sampling.TripleBatch;
 
 /**
  * LightGCN against MMRec's (enoche/MMRec src/models/lightgcn.py, see tools/parity/README.md) at the
@@ -54,8 +57,8 @@ class LightGcnParityTest {
     }
 
     private LightGcn model() {
-        LightGcn m = new LightGcn(train(), fx.integer("dim"), fx.integer("n_layers"), (float) fx.scalar("reg_weight"),
-                new Rng(3));
+        LightGcn m = new LightGcn(train(), new LightGcn.Config(fx.integer("dim"), fx.integer("n_layers"),
+                (float) fx.scalar("reg_weight")), new Rng(3));
         List<Parameter> ps = m.parameters();
         assertThat(ps).extracting(Parameter::name).containsExactly("user_embeddings", "item_embeddings");
         load(ps.get(0), fx.tensor("user_embeddings"));
@@ -90,7 +93,8 @@ class LightGcnParityTest {
     void bprMatchesMmrecsAndRegIsThePapers() {
         LightGcn model = model();
         try (Tape tape = new Tape(new BufferPool())) {
-            LossTerms terms = model.batchLoss(tape, batch(), null);
+            LossTerms terms = model.batchLoss(tape, batch(),
+                    new EpochContext(0, new Rng(1), batch().size(), new Tapes(), new PhaseTimer()));
             Map<String, Double> parts = terms.partValues();
             // MMRec's BPRLoss is −mean log(1e-10 + σ(Δ)); the 1e-10 is far below the tolerance here.
             assertClose("lightgcn BPR (MMRec's mf_loss)", parts.get("bpr"), fx.scalar("mf_loss"), RTOL);

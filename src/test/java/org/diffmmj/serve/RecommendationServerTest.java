@@ -20,10 +20,9 @@ import org.diffmmj.data.Dataset;
 import org.diffmmj.data.TestData;
 import org.diffmmj.eval.Evaluator;
 import org.diffmmj.io.SavedModel;
-import org.diffmmj.model.EmbeddingScorer;
-import org.diffmmj.model.ModelSpec;
+import org.diffmmj.eval.ScoreSource;
+import org.diffmmj.model.LightGcn;
 import org.diffmmj.model.Recommender;
-import org.diffmmj.model.diffmm.DiffMMConfig;
 import org.diffmmj.random.Rng;
 import org.diffmmj.train.Trainer;
 import org.diffmmj.train.TrainingConfig;
@@ -43,15 +42,15 @@ class RecommendationServerTest {
 
     @BeforeAll
     static void trainSaveAndServe() throws Exception {
-        ModelSpec spec = new ModelSpec("lightgcn", 16, 2, 1e-4f, DiffMMConfig.builder().build());
-        try (Recommender model = spec.create(DATA, new Rng(1))) {
-            new Trainer(TrainingConfig.builder().epochs(2).batchSize(128).progress(false).build())
+        LightGcn.Config config = LightGcn.DEFINITION.config("dim", 16, "layers", 2);
+        try (Recommender model = LightGcn.DEFINITION.create(config, DATA, new Rng(1))) {
+            new Trainer(TrainingConfig.builder().epochs(2).batchSize(128).build())
                     .fit(model, DATA, Map.of(), null);
-            try (EmbeddingScorer scorer = model.scorer()) {
+            try (ScoreSource scorer = model.scorer()) {
                 trainedScores = new float[3 * DATA.items()];
                 scorer.score(new int[] {0, 1, 2}, trainedScores);
             }
-            SavedModel.save(dir.resolve("model.ckpt"), model, spec, DATA, null, 1, Map.of());
+            SavedModel.save(dir.resolve("model.ckpt"), model, config, DATA, null, 1, Map.of());
         }
         saved = SavedModel.load(dir);
         server = new RecommendationServer(new RecommendationService(saved)).start("127.0.0.1", 0);
@@ -66,10 +65,10 @@ class RecommendationServerTest {
     @Test
     void aLoadedModelScoresExactlyAsTheTrainedOne() {
         float[] loaded = new float[3 * DATA.items()];
-        saved.scorer().score(new int[] {0, 1, 2}, loaded);
+        saved.embeddingScorer().score(new int[] {0, 1, 2}, loaded);
         assertThat(loaded).containsExactly(trainedScores);
         Evaluator ev = Evaluator.defaults();
-        assertThat(ev.evaluate(saved.scorer(), saved.train(), DATA.test()).values()).isNotEmpty();
+        assertThat(ev.evaluate(saved.embeddingScorer(), saved.train(), DATA.test()).values()).isNotEmpty();
         assertThat(saved.datasetFingerprint()).isEqualTo(DATA.fingerprint());
         assertThat(saved.train()).isEqualTo(DATA.train());
     }

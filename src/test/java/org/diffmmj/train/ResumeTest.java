@@ -16,7 +16,6 @@ import org.diffmmj.data.TestData;
 import org.diffmmj.io.TrainingState;
 import org.diffmmj.model.Recommender;
 import org.diffmmj.model.diffmm.DiffMM;
-import org.diffmmj.model.diffmm.DiffMMConfig;
 import org.diffmmj.random.Rng;
 
 /** An interrupted run, resumed from its state file, ends exactly where an uninterrupted one does. */
@@ -29,12 +28,11 @@ class ResumeTest {
 
     private static Recommender model() {
         // DiffMM exercises every kind of state: embeddings, transforms, denoisers and their optimisers.
-        return new DiffMM(DATA, DiffMMConfig.builder().dim(8).denoiserDims(12).diffusionBatch(16).batch(64).build(),
-                new Rng(4));
+        return new DiffMM(DiffMM.DEFINITION.config("dim", 8, "dims", "12", "diffusion_batch", 16), DATA, new Rng(4));
     }
 
     private static TrainingConfig config() {
-        return TrainingConfig.builder().epochs(4).batchSize(64).learningRate(5e-3).seed(9).progress(false).build();
+        return TrainingConfig.builder().epochs(4).batchSize(64).learningRate(5e-3).seed(9).build();
     }
 
     @Test
@@ -75,11 +73,11 @@ class ResumeTest {
     void aStateFromAnotherModelIsRefusedWithoutTouchingTheModel() throws Exception {
         Path state = dir.resolve("s.ckpt");
         try (Recommender m = model()) {
-            new Trainer(TrainingConfig.builder().epochs(1).batchSize(64).progress(false).build())
+            new Trainer(TrainingConfig.builder().epochs(1).batchSize(64).build())
                     .withState(state, false).fit(m, DATA, Map.of(), null);
         }
         Dataset other = TestData.synthetic(41, 30, 6);
-        try (Recommender m = new DiffMM(other, DiffMMConfig.builder().dim(8).denoiserDims(12).build(), new Rng(4))) {
+        try (Recommender m = new DiffMM(DiffMM.DEFINITION.config("dim", 8, "dims", "12"), other, new Rng(4))) {
             float[] before = m.parameters().get(1).value().toArray();
             assertThatThrownBy(() -> TrainingState.load(state, m.parameters(), List.of()))
                     .hasMessageContaining("user_embeddings");

@@ -16,6 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.Interactions;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.sampling.BatchSources;
+import org.diffmmj.sampling.TripleBatch;
 import org.diffmmj.data.TestData;
 import org.diffmmj.model.LightGcn;
 import org.diffmmj.model.MfBpr;
@@ -32,10 +35,11 @@ class TrainerTest {
     @Test
     void negativeSamplingCoversEveryPairOnceWithTrueNegatives() {
         Interactions train = DATA.train();
-        List<TripleBatch> batches = new NegativeSampler(train).epoch(100, new Rng(1));
+        List<? extends Batch> batches = BatchSources.triples(train).epoch(100, new Rng(1));
         Set<Long> seen = new HashSet<>();
         int total = 0;
-        for (TripleBatch b : batches) {
+        for (Batch batch : batches) {
+            TripleBatch b = batch.as(TripleBatch.class);
             assertThat(b.size()).isLessThanOrEqualTo(100);
             for (int k = 0; k < b.size(); k++) {
                 assertThat(train.contains(b.users()[k], b.positives()[k])).isTrue();
@@ -50,9 +54,9 @@ class TrainerTest {
 
     private static TrainingHistory run(String model, int epochs, long seed) {
         TrainingConfig config = TrainingConfig.builder().epochs(epochs).batchSize(256).learningRate(5e-3)
-                .seed(seed).progress(false).build();
-        try (Recommender r = model.equals("mf") ? new MfBpr(DATA.users(), DATA.items(), 32, 1e-4f, new Rng(seed))
-                : new LightGcn(DATA.train(), 32, 3, 1e-4f, new Rng(seed))) {
+                .seed(seed).build();
+        try (Recommender r = model.equals("mf") ? new MfBpr(DATA.users(), DATA.items(), MfBpr.DEFINITION.config("dim", 32), new Rng(seed))
+                : new LightGcn(DATA.train(), LightGcn.DEFINITION.config("dim", 32), new Rng(seed))) {
             return new Trainer(config).fit(r, DATA, Map.of(), null);
         }
     }
@@ -115,8 +119,8 @@ class TrainerTest {
     @Test
     void earlyStoppingStopsAfterPatience() {
         TrainingConfig config = TrainingConfig.builder().epochs(40).batchSize(256).learningRate(5e-2)
-                .seed(1).patience(2).progress(false).build();
-        try (Recommender r = new MfBpr(DATA.users(), DATA.items(), 16, 1e-4f, new Rng(1))) {
+                .seed(1).patience(2).build();
+        try (Recommender r = new MfBpr(DATA.users(), DATA.items(), MfBpr.DEFINITION.config("dim", 16), new Rng(1))) {
             TrainingHistory h = new Trainer(config).fit(r, DATA, Map.of(), null);
             int best = h.bestValidationEpoch().epoch();
             assertThat(h.epochs()).hasSizeLessThan(40);

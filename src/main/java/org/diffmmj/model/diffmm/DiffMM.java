@@ -9,41 +9,53 @@ import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.data.Dataset;
+import org.diffmmj.data.FeatureMatrix;
+import org.diffmmj.data.Interactions;
 import org.diffmmj.diffusion.Denoiser;
 import org.diffmmj.diffusion.DiffusionSchedule;
 import org.diffmmj.diffusion.GaussianDiffusion;
-import org.diffmmj.data.FeatureMatrix;
-import org.diffmmj.data.Interactions;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.model.EmbeddingScorer;
 import org.diffmmj.model.EpochContext;
-import org.diffmmj.nn.Init;
 import org.diffmmj.model.LossTerms;
 import org.diffmmj.model.Losses;
+import org.diffmmj.model.ModelDefinition;
 import org.diffmmj.model.Recommender;
+import org.diffmmj.nn.Embedding;
+import org.diffmmj.nn.Indices;
+import org.diffmmj.nn.Init;
+import org.diffmmj.nn.Module;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.optim.Adam;
 import org.diffmmj.random.Rng;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.sampling.TripleBatch;
 import org.diffmmj.sparse.CsrMatrix;
-import org.diffmmj.tensor.BufferPool;
 import org.diffmmj.tensor.Tensor;
-import org.diffmmj.train.TripleBatch;
 
 /**
- * DiffMM (Jiang et al., ACM MM 2024) as the authors' code computes it: per epoch, the per-modality
- * denoisers are trained on users' interaction rows (with modality-aware signal injection) and
- * regenerate the modality-aware graphs; then BPR + L2 + cross-modal contrastive learning train
- * the embeddings through modality-aware and multi-modal graph aggregation.
+ * DiffMM (Jiang et al., ACM MM 2024) as the authors' code computes it (HKUDS/DiffMM: Model.py,
+ * Main.py, Params.py): per epoch, the per-modality denoisers are trained on users' interaction
+ * rows (with modality-aware signal injection) and regenerate the modality-aware graphs; then
+ * BPR + L2 + cross-modal contrastive learning train the embeddings through modality-aware and
+ * multi-modal graph aggregation. The algorithm document (shared/docs/diffmm-algorithm.md) states
+ * every step; the BPR term is divided by the nominal batch size, as their code divides by
+ * {@code args.batch}.
  */
-public final class DiffMM implements Recommender {
+public final class DiffMM extends Module implements Recommender {
 
     public static final String NAME = "diffmm";
+
+    public static final ModelDefinition<DiffMMConfig> DEFINITION = ModelDefinition.of(NAME,
+            "DiffMM (Jiang et al. 2024): diffusion-generated modality graphs, multi-modal aggregation, cross-modal contrast",
+            DiffMMConfig.class, DiffMMConfig.DEFAULTS, DiffMMConfig.PRESETS, DiffMM::new);
 
     private final DiffMMConfig config;
     private final Interactions train;
     private final int users;
     private final int items;
-    private final Parameter userEmbeddings;
-    private final Parameter itemEmbeddings;
+    private final Embedding userEmbeddings;
+    private final Embedding itemEmbeddings;
     private final Parameter modalityWeights;
     private final List<ModalityTransform> transforms = new ArrayList<>();
     private final List<Denoiser> denoisers = new ArrayList<>();
@@ -55,7 +67,7 @@ public final class DiffMM implements Recommender {
     private final Rng initialGraphRng;
     private List<CsrMatrix> modalityGraphs;
 
-    public DiffMM(Dataset data, DiffMMConfig config, Rng rng) {
+    public DiffMM(DiffMMConfig config, Dataset data, Rng rng) {
         if (data.modalities().isEmpty()) {
             throw new IllegalArgumentException("DiffMM needs at least one item-feature modality; dataset '"
                     + data.name() + "' has none");
@@ -64,29 +76,29 @@ public final class DiffMM implements Recommender {
         this.train = data.train();
         this.users = data.users();
         this.items = data.items();
-        this.userEmbeddings = new Parameter("user_embeddings", Init.xavierUniform(users, config.dim, rng));
-        this.itemEmbeddings = new Parameter("item_embeddings", Init.xavierUniform(items, config.dim, rng));
+        this.userEmbeddings = register(new Embedding("user_embeddings", Init.xavierUniform(users, config.dim(), rng)));
+        this.itemEmbeddings = register(new Embedding("item_embeddings", Init.xavierUniform(items, config.dim(), rng)));
         for (FeatureMatrix features : data.modalities().values()) {
-            transforms.add(new ModalityTransform(features, config.dim,
-                    ModalityTransform.kindFor(config.trans, features.name()), rng));
+            transforms.add(register(new ModalityTransform(features, config.dim(),
+                    ModalityTransform.kindFor(config.trans(), features.name()), rng)));
         }
         int m = transforms.size();
         float[] w = new float[m];
         java.util.Arrays.fill(w, 1f / m);
-        this.modalityWeights = new Parameter("modality_weights", Tensor.fromArray(1, m, w));
-        this.diffusion = new GaussianDiffusion(new DiffusionSchedule(config.steps, config.noiseScale,
-                config.noiseMin, config.noiseMax));
+        this.modalityWeights = parameter("modality_weights", Tensor.fromArray(1, m, w));
+        this.diffusion = new GaussianDiffusion(new DiffusionSchedule(config.steps(), config.noiseScale(),
+                config.noiseMin(), config.noiseMax()));
         for (ModalityTransform t : transforms) {
-            Denoiser d = new Denoiser(t.modality(), items, config.denoiserDims, config.timeEmbeddingDim,
-                    config.denoiserDropout, rng);
+            Denoiser d = new Denoiser(t.modality(), items, config.denoiserDims(), config.timeEmbeddingDim(),
+                    config.denoiserDropout(), rng);
             denoisers.add(d);
-            denoiserOptimizers.add(new Adam(d.parameters(), config.denoiserLearningRate));
+            denoiserOptimizers.add(new Adam(d.parameters(), config.denoiserLearningRate()));
         }
-        this.generator = new ModalityGraphGenerator(diffusion, config.rebuildK, config.diffusionBatch);
+        this.generator = new ModalityGraphGenerator(diffusion, config.rebuildK(), config.diffusionBatch());
         CsrMatrix graph = InteractionGraphs.withSelfLoops(train);
-        this.aggregator = new MultiModalAggregator(graph, users, config.gnnLayers, config.risLambda,
-                config.risAdjLambda);
-        this.contrastive = new ContrastiveObjective(config.clMethod, config.temperature, users);
+        this.aggregator = new MultiModalAggregator(graph, users, config.gnnLayers(), config.risLambda(),
+                config.risAdjLambda());
+        this.contrastive = new ContrastiveObjective(config.clMethod(), config.temperature(), users);
         this.initialGraphRng = rng.split();
     }
 
@@ -97,16 +109,6 @@ public final class DiffMM implements Recommender {
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        List<Parameter> ps = new ArrayList<>();
-        ps.add(userEmbeddings);
-        ps.add(itemEmbeddings);
-        transforms.forEach(t -> ps.addAll(t.parameters()));
-        ps.add(modalityWeights);
-        return ps;
     }
 
     @Override
@@ -129,16 +131,17 @@ public final class DiffMM implements Recommender {
     public Map<String, Double> beforeEpoch(EpochContext context) {
         Rng diffusionRng = context.rng().split();
         Rng graphRng = context.rng().split();
+        Tapes tapes = context.tapes();
         Map<String, Double> losses = context.timer().time("diffusion_training",
-                () -> trainDenoisers(context.pool(), diffusionRng));
-        context.pool().clear(); // the next phase uses other shapes; see Trainer
-        context.timer().time("graph_generation", () -> regenerateGraphs(context.pool(), graphRng));
-        context.pool().clear();
+                () -> trainDenoisers(tapes, diffusionRng));
+        tapes.releaseTemporaries(); // the next phase uses other shapes
+        context.timer().time("graph_generation", () -> regenerateGraphs(tapes, graphRng));
+        tapes.releaseTemporaries();
         return losses;
     }
 
     /** One pass of the denoisers over all users in shuffled batches; returns mean losses. */
-    Map<String, Double> trainDenoisers(BufferPool pool, Rng rng) {
+    Map<String, Double> trainDenoisers(Tapes tapes, Rng rng) {
         int[] order = new int[users];
         for (int u = 0; u < users; u++) {
             order[u] = u;
@@ -147,24 +150,22 @@ public final class DiffMM implements Recommender {
         double diffSum = 0;
         double msiSum = 0;
         int batches = 0;
-        try (Tape detached = Tape.noGrad(pool)) {
+        try (Tape detached = tapes.noGrad()) {
             // MSI targets use the current feature transforms and item embeddings, detached.
             List<Tensor> features = new ArrayList<>();
             transforms.forEach(t -> features.add(t.apply(detached).value()));
             Tensor itemEmb = itemEmbeddings.value();
-            for (int start = 0; start < users; start += config.diffusionBatch) {
-                int size = Math.min(config.diffusionBatch, users - start);
+            for (int start = 0; start < users; start += config.diffusionBatch()) {
+                int size = Math.min(config.diffusionBatch(), users - start);
                 int[] batch = java.util.Arrays.copyOfRange(order, start, start + size);
-                try (Tape tape = new Tape(pool)) {
-                    Tensor rows = pool.acquire(size, items);
-                    InteractionRows.fill(train, batch, rows);
-                    Var x0 = tape.adopt(rows);
+                try (Tape tape = tapes.recording()) {
+                    Var x0 = InteractionRows.of(tape, train, batch);
                     Var x0ItemEmb = tape.matmul(x0, tape.constant(itemEmb));
                     Var loss = null;
                     for (int m = 0; m < denoisers.size(); m++) {
                         GaussianDiffusion.Training step = diffusion.trainingLoss(tape, denoisers.get(m), x0, rng);
                         Var msi = signalInjectionLoss(tape, step.predicted(), tape.constant(features.get(m)), x0ItemEmb);
-                        Var lm = tape.add(step.loss(), tape.scale(msi, config.eLoss));
+                        Var lm = tape.add(step.loss(), tape.scale(msi, config.eLoss()));
                         loss = loss == null ? lm : tape.add(loss, lm);
                         diffSum += step.loss().value().get(0, 0);
                         msiSum += msi.value().get(0, 0);
@@ -191,21 +192,21 @@ public final class DiffMM implements Recommender {
         return tape.mean(tape.square(tape.sub(injected, x0ItemEmbeddings)));
     }
 
-    void regenerateGraphs(BufferPool pool, Rng rng) {
+    void regenerateGraphs(Tapes tapes, Rng rng) {
         List<CsrMatrix> graphs = new ArrayList<>();
         for (Denoiser d : denoisers) {
-            graphs.add(generator.generate(d, train, pool, config.keepRate, rng.split()));
+            graphs.add(generator.generate(d, train, tapes, config.keepRate(), rng.split()));
         }
         modalityGraphs = graphs;
     }
 
     private List<CsrMatrix> graphs() {
         if (modalityGraphs == null) {
-            BufferPool pool = new BufferPool();
+            Tapes tapes = new Tapes();
             try {
-                regenerateGraphs(pool, initialGraphRng);
+                regenerateGraphs(tapes, initialGraphRng);
             } finally {
-                pool.clear();
+                tapes.releaseTemporaries();
             }
         }
         return modalityGraphs;
@@ -229,54 +230,44 @@ public final class DiffMM implements Recommender {
     }
 
     @Override
-    public LossTerms batchLoss(Tape tape, TripleBatch batch, EpochContext context) {
-        Var userEmb = tape.param(userEmbeddings);
-        Var itemEmb = tape.param(itemEmbeddings);
+    public LossTerms batchLoss(Tape tape, Batch triples, EpochContext context) {
+        TripleBatch batch = triples.as(TripleBatch.class);
+        Var userEmb = userEmbeddings.all(tape);
+        Var itemEmb = itemEmbeddings.all(tape);
         List<Var> features = new ArrayList<>();
         transforms.forEach(t -> features.add(t.apply(tape)));
         List<CsrMatrix> graphs = graphs();
         Var main = aggregator.mainView(tape, userEmb, itemEmb, features, graphs, tape.param(modalityWeights));
-        int[] posRows = offset(batch.positives());
+        int[] posRows = Indices.offset(batch.positives(), users);
         Var bpr = Losses.bpr(tape, tape.gatherRows(main, batch.users()), tape.gatherRows(main, posRows),
-                tape.gatherRows(main, offset(batch.negatives())), config.batch);
-        Var reg = tape.scale(Losses.squaredNorm(tape, userEmb, itemEmb), config.reg);
+                tape.gatherRows(main, Indices.offset(batch.negatives(), users)), context.nominalBatchSize());
+        Var reg = tape.scale(Losses.squaredNorm(tape, userEmb, itemEmb), config.reg());
         Map<String, Var> parts = new LinkedHashMap<>();
         parts.put("bpr", bpr);
         parts.put("reg", reg);
         Var total = tape.add(bpr, reg);
-        if (config.sslReg != 0 && contrastive.needsContrastiveViews(features.size())) {
+        if (config.sslReg() != 0 && contrastive.needsContrastiveViews(features.size())) {
             List<Var> views = new ArrayList<>();
             for (int m = 0; m < features.size(); m++) {
                 views.add(aggregator.contrastiveView(tape, userEmb, features.get(m), graphs.get(m)));
             }
-            Var cl = tape.scale(contrastive.loss(tape, main, views, batch.users(), batch.positives()), config.sslReg);
+            Var cl = tape.scale(contrastive.loss(tape, main, views, batch.users(), batch.positives()), config.sslReg());
             parts.put("cl", cl);
             total = tape.add(total, cl);
         }
         return new LossTerms(total, parts);
     }
 
-    private int[] offset(int[] itemIds) {
-        int[] rows = new int[itemIds.length];
-        for (int k = 0; k < itemIds.length; k++) {
-            rows[k] = users + itemIds[k];
-        }
-        return rows;
-    }
-
     @Override
     public EmbeddingScorer scorer() {
-        BufferPool pool = new BufferPool();
-        try (Tape tape = Tape.noGrad(pool)) {
+        List<CsrMatrix> graphs = graphs();
+        return Tapes.inference(tape -> {
             List<Var> features = new ArrayList<>();
             transforms.forEach(t -> features.add(t.apply(tape)));
             Var main = aggregator.mainView(tape, tape.constant(userEmbeddings.value()),
-                    tape.constant(itemEmbeddings.value()), features, graphs(), tape.constant(modalityWeights.value()));
-            return new EmbeddingScorer(tape.sliceRows(main, 0, users).value().copy(),
-                    tape.sliceRows(main, users, main.rows()).value().copy());
-        } finally {
-            pool.clear();
-        }
+                    tape.constant(itemEmbeddings.value()), features, graphs, tape.constant(modalityWeights.value()));
+            return EmbeddingScorer.split(tape, main, users);
+        });
     }
 
     @Override

@@ -15,9 +15,9 @@ public final class DiffMMWork {
     /** Denoiser forward products for {@code rows} users: [x, emb]·W through the layers. */
     private static double denoiserForward(double rows, int items, DiffMMConfig c) {
         double flops = 0;
-        int in = items + c.timeEmbeddingDim;
+        int in = items + c.timeEmbeddingDim();
         // the layers' widths in order: the authors' dims reversed, then back (see Denoiser)
-        int[] dims = reversed(c.denoiserDims);
+        int[] dims = reversed(c.denoiserDims());
         for (int h : dims) {
             flops += 2 * rows * in * h;
             in = h;
@@ -40,7 +40,7 @@ public final class DiffMMWork {
 
     /** The width of the denoiser's first and last hidden layers: the last of the authors' dims. */
     public static int outerWidth(DiffMMConfig c) {
-        return c.denoiserDims[c.denoiserDims.length - 1];
+        return c.denoiserDims()[c.denoiserDims().length - 1];
     }
 
     public static double diffusionTraining(Dataset data, DiffMMConfig c) {
@@ -50,26 +50,27 @@ public final class DiffMMWork {
         double forward = denoiserForward(users, items, c);
         // Backward: a weight gradient per layer plus an input gradient for every layer but the
         // first (the noisy input is a constant), so about 2× the forward less the first layer's.
-        double firstLayer = 2 * users * (items + c.timeEmbeddingDim) * outerWidth(c);
+        double firstLayer = 2 * users * (items + c.timeEmbeddingDim()) * outerWidth(c);
         double backward = 2 * forward - firstLayer;
         // MSI: out·G_m forward and backward, plus x0·E_i once per batch.
-        double msi = m * 3 * (2 * users * items * c.dim) + 2 * users * items * c.dim;
+        double msi = m * 3 * (2 * users * items * c.dim()) + 2 * users * items * c.dim();
         return m * (forward + backward) + msi;
     }
 
     public static double graphGeneration(Dataset data, DiffMMConfig c) {
-        return data.modalities().size() * c.steps * denoiserForward(data.users(), data.items(), c);
+        return data.modalities().size() * c.steps() * denoiserForward(data.users(), data.items(), c);
     }
 
-    public static double recommendationTraining(Dataset data, DiffMMConfig c, long graphNnz, long modalityGraphNnz) {
+    public static double recommendationTraining(Dataset data, DiffMMConfig c, int batch, long graphNnz,
+                                                long modalityGraphNnz) {
         int m = data.modalities().size();
-        double batches = Math.ceil(data.train().size() / (double) c.batch);
-        double d = c.dim;
-        double mainSpmm = m * (2.0 * graphNnz + modalityGraphNnz) + c.gnnLayers * graphNnz;
-        double clSpmm = m * (modalityGraphNnz + (double) c.gnnLayers * graphNnz);
+        double batches = Math.ceil(data.train().size() / (double) batch);
+        double d = c.dim();
+        double mainSpmm = m * (2.0 * graphNnz + modalityGraphNnz) + c.gnnLayers() * graphNnz;
+        double clSpmm = m * (modalityGraphNnz + (double) c.gnnLayers() * graphNnz);
         double spmm = 2 * d * (mainSpmm + clSpmm) * 3;
-        int terms = c.clMethod == 1 ? m : m * (m - 1) / 2;
-        double infoNce = terms * 3 * 2 * c.batch * d * (data.users() + data.items());
+        int terms = c.clMethod() == 1 ? m : m * (m - 1) / 2;
+        double infoNce = terms * 3 * 2 * batch * d * (data.users() + data.items());
         double transforms = 0;
         for (var f : data.modalities().values()) {
             transforms += 3 * 2.0 * f.rows() * f.cols() * d;

@@ -1,5 +1,7 @@
 package org.diffmmj.model.diffmm;
 
+import org.diffmmj.autograd.Tape;
+import org.diffmmj.autograd.Var;
 import java.nio.FloatBuffer;
 
 import org.diffmmj.data.Interactions;
@@ -9,6 +11,13 @@ import org.diffmmj.tensor.Tensor;
 final class InteractionRows {
 
     private InteractionRows() {
+    }
+
+    /** The users' rows as a constant on the tape (owned by it). */
+    static Var of(Tape tape, Interactions train, int[] users) {
+        Tensor rows = tape.pool().acquire(users.length, train.items());
+        fill(train, users, rows);
+        return tape.adopt(rows);
     }
 
     static void fill(Interactions train, int[] users, Tensor out) {

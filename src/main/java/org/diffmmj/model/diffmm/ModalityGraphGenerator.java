@@ -7,9 +7,8 @@ import org.diffmmj.diffusion.Denoiser;
 import org.diffmmj.diffusion.GaussianDiffusion;
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
-import org.diffmmj.tensor.BufferPool;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.tensor.TopK;
-import org.diffmmj.tensor.Tensor;
 
 /**
  * Modality-aware graph generation: every user's interaction row is denoised by the reverse
@@ -29,7 +28,7 @@ public final class ModalityGraphGenerator {
     }
 
     /** The (user, item) edges: {@code topK} items per user, user-major. */
-    public int[][] edges(Denoiser denoiser, Interactions train, BufferPool pool) {
+    public int[][] edges(Denoiser denoiser, Interactions train, Tapes tapes) {
         int users = train.users();
         int[] edgeUsers = new int[users * topK];
         int[] edgeItems = new int[users * topK];
@@ -39,10 +38,8 @@ public final class ModalityGraphGenerator {
             for (int k = 0; k < size; k++) {
                 batch[k] = start + k;
             }
-            try (Tape tape = Tape.noGrad(pool)) {
-                Tensor x0 = pool.acquire(size, train.items());
-                InteractionRows.fill(train, batch, x0);
-                Var denoised = diffusion.reverse(tape, denoiser, tape.adopt(x0));
+            try (Tape tape = tapes.noGrad()) {
+                Var denoised = diffusion.reverse(tape, denoiser, InteractionRows.of(tape, train, batch));
                 int[] top = TopK.rows(denoised.value(), topK);
                 for (int r = 0; r < size; r++) {
                     for (int j = 0; j < topK; j++) {
@@ -55,8 +52,8 @@ public final class ModalityGraphGenerator {
         return new int[][] {edgeUsers, edgeItems};
     }
 
-    public CsrMatrix generate(Denoiser denoiser, Interactions train, BufferPool pool, float keepRate, Rng rng) {
-        int[][] e = edges(denoiser, train, pool);
+    public CsrMatrix generate(Denoiser denoiser, Interactions train, Tapes tapes, float keepRate, Rng rng) {
+        int[][] e = edges(denoiser, train, tapes);
         CsrMatrix graph = CsrMatrix.normalizedBipartite(train.users(), train.items(), e[0], e[1]);
         return graph.edgeDropout(keepRate, rng);
     }

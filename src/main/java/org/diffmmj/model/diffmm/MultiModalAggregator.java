@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
+import org.diffmmj.nn.GraphPropagation;
 import org.diffmmj.sparse.CsrMatrix;
 
 /**
@@ -57,13 +58,7 @@ public final class MultiModalAggregator {
 
     /** LightGCN-style propagation on Â with sum pooling over layers 0..L. */
     private Var propagate(Tape tape, Var start) {
-        Var layer = start;
-        Var sum = start;
-        for (int l = 0; l < gnnLayers; l++) {
-            layer = tape.spmm(graph, layer);
-            sum = tape.add(sum, layer);
-        }
-        return sum;
+        return GraphPropagation.layerSum(tape, graph, start, gnnLayers);
     }
 
     public int users() {

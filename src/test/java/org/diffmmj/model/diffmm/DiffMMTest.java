@@ -13,6 +13,9 @@ import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.TestData;
+import org.diffmmj.model.EpochContext;
+import org.diffmmj.model.PhaseTimer;
+import org.diffmmj.nn.Tapes;
 import org.diffmmj.diffusion.Denoiser;
 import org.diffmmj.diffusion.DiffusionSchedule;
 import org.diffmmj.diffusion.GaussianDiffusion;
@@ -22,14 +25,24 @@ import org.diffmmj.tensor.Tensor;
 import org.diffmmj.train.Trainer;
 import org.diffmmj.train.TrainingConfig;
 import org.diffmmj.train.TrainingHistory;
-import org.diffmmj.train.TripleBatch;
+import org.diffmmj.sampling.TripleBatch;
 
 class DiffMMTest {
 
     private static final Dataset TINY = TestData.synthetic(30, 20, 4);
 
-    private static DiffMMConfig.Builder tinyConfig() {
-        return DiffMMConfig.builder().dim(4).denoiserDims(6).keepRate(1f).batch(8).diffusionBatch(16);
+    /** A tiny DiffMM config: the given keys over dim 4, one hidden layer of 6, no edge dropout. */
+    private static DiffMMConfig tinyConfig(Object... keysAndValues) {
+        Map<String, Object> values = new java.util.LinkedHashMap<>(Map.of("dim", 4, "dims", "6", "keepRate", 1,
+                "diffusion_batch", 16));
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            values.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return DiffMM.DEFINITION.config(null, values);
+    }
+
+    private static EpochContext context(int nominalBatch) {
+        return new EpochContext(0, new Rng(1), nominalBatch, new Tapes(), new PhaseTimer());
     }
 
     /** Finite differences of the full batch loss (BPR + L2 + both CL variants) on a tiny model. */
@@ -37,12 +50,12 @@ class DiffMMTest {
     void batchLossGradientsMatchFiniteDifferences() {
         for (int clMethod : new int[] {0, 1}) {
             for (int trans : new int[] {0, 1}) {
-                DiffMMConfig config = tinyConfig().clMethod(clMethod).trans(trans).reg(1e-2f).sslReg(0.3f).build();
-                DiffMM model = new DiffMM(TINY, config, new Rng(3));
+                DiffMMConfig config = tinyConfig("cl_method", clMethod, "trans", trans, "reg", 1e-2, "ssl_reg", 0.3);
+                DiffMM model = new DiffMM(config, TINY, new Rng(3));
                 TripleBatch batch = new TripleBatch(new int[] {0, 3, 3, 7}, new int[] {1, 2, 5, 0}, new int[] {4, 6, 9, 11});
                 List<Parameter> params = model.parameters();
                 // A small step: the leaky-ReLU transform has a kink that a large step would straddle.
-                GradCheck.check(params, tape -> model.batchLoss(tape, batch, null).total(), 2e-3f, 3e-2);
+                GradCheck.check(params, tape -> model.batchLoss(tape, batch, context(8)).total(), 2e-3f, 3e-2);
                 model.close();
             }
         }
@@ -76,7 +89,7 @@ class DiffMMTest {
 
     @Test
     void generatedGraphHasOneEdgePerUserAndSelfLoops() {
-        DiffMM model = new DiffMM(TINY, tinyConfig().build(), new Rng(1));
+        DiffMM model = new DiffMM(tinyConfig(), TINY, new Rng(1));
         for (CsrMatrix g : model.modalityGraphs()) {
             int n = TINY.users() + TINY.items();
             assertThat(g.rows()).isEqualTo(n);
@@ -98,10 +111,9 @@ class DiffMMTest {
 
     @Test
     void trainsEndToEndWithEveryPhaseTimed() {
-        DiffMMConfig config = tinyConfig().dim(16).denoiserDims(32).keepRate(0.5f).batch(64).build();
-        TrainingConfig training = TrainingConfig.builder().epochs(5).batchSize(64).learningRate(5e-3).seed(2)
-                .progress(false).build();
-        try (DiffMM model = new DiffMM(TINY, config, new Rng(2))) {
+        DiffMMConfig config = tinyConfig("dim", 16, "dims", "32", "keepRate", 0.5);
+        TrainingConfig training = TrainingConfig.builder().epochs(5).batchSize(64).learningRate(5e-3).seed(2).build();
+        try (DiffMM model = new DiffMM(config, TINY, new Rng(2))) {
             TrainingHistory h = new Trainer(training).fit(model, TINY, Map.of(), null);
             var first = h.epochs().get(0);
             assertThat(first.seconds()).containsKeys("diffusion_training", "graph_generation",
@@ -116,18 +128,20 @@ class DiffMMTest {
 
     @Test
     void presetsApplyTheAuthorsOverrides() {
-        DiffMMConfig t = DiffMMConfig.builder().preset("tiktok").build();
-        assertThat(t.reg).isEqualTo(1e-4f);
-        assertThat(t.sslReg).isEqualTo(1e-2f);
-        assertThat(t.trans).isEqualTo(1);
-        assertThat(t.clMethod).isEqualTo(1);
-        DiffMMConfig s = DiffMMConfig.builder().preset("sports").build();
-        assertThat(s.temperature).isEqualTo(0.1f);
-        assertThat(s.keepRate).isEqualTo(1f);
-        assertThat(s.risLambda).isEqualTo(0.1f);
-        DiffMMConfig b = DiffMMConfig.builder().preset("baby").build();
-        assertThat(b.eLoss).isEqualTo(0.01f);
-        assertThat(b.trans).isZero();
+        // The authors' README flags per dataset.
+        DiffMMConfig t = DiffMM.DEFINITION.config("tiktok", Map.of());
+        assertThat(t.reg()).isEqualTo(1e-4f);
+        assertThat(t.sslReg()).isEqualTo(1e-2f);
+        assertThat(t.trans()).isEqualTo(1);
+        assertThat(t.clMethod()).isEqualTo(1);
+        assertThat(t.keepRate()).isEqualTo(0.5f);
+        DiffMMConfig s = DiffMM.DEFINITION.config("sports", Map.of());
+        assertThat(s.temperature()).isEqualTo(0.1f);
+        assertThat(s.keepRate()).isEqualTo(1f);
+        assertThat(s.risLambda()).isEqualTo(0.1f);
+        DiffMMConfig b = DiffMM.DEFINITION.config("baby", Map.of());
+        assertThat(b.eLoss()).isEqualTo(0.01f);
+        assertThat(b.trans()).isZero();
     }
 
     @Test

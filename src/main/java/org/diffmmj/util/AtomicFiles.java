@@ -1,4 +1,4 @@
-package org.diffmmj.io;
+package org.diffmmj.util;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package org.diffmmj.train;
+package org.diffmmj.model;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,0 +1,99 @@
+package org.diffmmj.model;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.diffmmj.config.ConfigSchema;
+import org.diffmmj.data.Dataset;
+import org.diffmmj.random.Rng;
+
+/**
+ * What the registry knows of one model: its name, one line of description, the schema of its
+ * config record (keys, defaults, ranges), the per-dataset presets its paper or reference code
+ * gives, and how to build it. Declared once, in the model's own file, as {@code DEFINITION}.
+ */
+public record ModelDefinition<C extends Record>(String name, String description, ConfigSchema<C> schema,
+                                                 Map<String, Map<String, Object>> presets, Factory<C> factory) {
+
+    /** Builds the model for a dataset from a resolved config; draws its initial weights from {@code rng}. */
+    @FunctionalInterface
+    public interface Factory<C> {
+        Recommender create(C config, Dataset data, Rng rng);
+    }
+
+    public ModelDefinition {
+        presets = new TreeMap<>(presets);
+        for (var preset : presets.entrySet()) {
+            for (String key : preset.getValue().keySet()) {
+                if (schema.key(key).isEmpty()) {
+                    throw new IllegalStateException(name + " preset " + preset.getKey() + " sets unknown key " + key);
+                }
+            }
+        }
+    }
+
+    public static <C extends Record> ModelDefinition<C> of(String name, String description, Class<C> type,
+                                                           C defaults, Map<String, Map<String, Object>> presets,
+                                                           Factory<C> factory) {
+        return new ModelDefinition<>(name, description, ConfigSchema.of(type, defaults), presets, factory);
+    }
+
+    public List<String> presetNames() {
+        return List.copyOf(presets.keySet());
+    }
+
+    /** Builds the model; {@code config} must be this model's config record. */
+    public Recommender create(Record config, Dataset data, Rng rng) {
+        return factory.create(schema.type().cast(config), data, rng);
+    }
+
+    /**
+     * The config with this model's defaults, then {@code preset}'s values (null or "none" for
+     * none), then {@code values} (YAML values or strings; checked and converted like a file's).
+     */
+    public C config(String preset, Map<String, ?> values) {
+        Map<String, Object> resolved = new java.util.LinkedHashMap<>();
+        presetValues(preset).forEach((k, v) -> resolved.put(k, convert(k, v, "preset " + preset + " of " + name)));
+        values.forEach((k, v) -> resolved.put(k, convert(k, v, null)));
+        return schema.bind(resolved);
+    }
+
+    /** {@link #config(String, Map)} without a preset, from alternating keys and values. */
+    public C config(Object... keysAndValues) {
+        if (keysAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("keys and values must alternate");
+        }
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            values.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return config(null, values);
+    }
+
+    /** The overrides of a preset; null or "none" has none; an unknown name is refused with the known ones. */
+    public Map<String, Object> presetValues(String preset) {
+        if (preset == null || preset.equals("none")) {
+            return Map.of();
+        }
+        Map<String, Object> values = presets.get(preset);
+        if (values == null) {
+            throw new org.diffmmj.config.ConfigException("model " + name + " has no preset '" + preset + "'"
+                    + (presets.isEmpty() ? " (it has none)" : "; choose one of " + presetNames()));
+        }
+        return values;
+    }
+
+    /** Converts one value for one of this model's keys; an unknown key is refused with the model's keys. */
+    public Object convert(String key, Object raw, String source) {
+        var spec = schema.key(key).orElseThrow(() -> new org.diffmmj.config.ConfigException("unknown key '" + key + "'"
+                + (source == null ? "" : " (" + source + ")") + " for model " + name + "; its keys are "
+                + String.join(", ", schema.keyNames())));
+        return schema.convert(spec, raw, source);
+    }
+
+    /** The config's values by key (for config.yaml, checkpoints and {@code models}). */
+    public Map<String, Object> toMap(Record config) {
+        return schema.toMap(schema.type().cast(config));
+    }
+}
