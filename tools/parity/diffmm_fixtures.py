@@ -331,6 +331,40 @@ def main():
     out.array('e_grad_modal_weight', model3.modal_weight.grad.reshape(1, -1))
     args.data = data_flag
 
+    # ---- (f) the same batch with the Baby README flags (--reg 1e-5 --ssl_reg 1e-1 --keepRate 1
+    # --e_loss 0.01, trans 0 and cl_method 0 by default): leaky projections, modality-vs-modality CL,
+    # the graphs of (c) without edge dropout (keepRate 1 keeps every edge).
+    saved = {k: getattr(args, k) for k in ['reg', 'ssl_reg', 'keepRate', 'e_loss', 'trans', 'cl_method']}
+    args.reg, args.ssl_reg, args.keepRate, args.e_loss, args.trans, args.cl_method = 1e-5, 1e-1, 1.0, 0.01, 0, 0
+    model0 = M.Model(image_raw, text_raw)
+    with torch.no_grad():
+        model0.modal_weight.copy_(model0.modal_weight + 0.4 * torch.randn(2))
+    coach0 = object.__new__(Main.Coach)
+    coach0.model, coach0.handler = model0, coach.handler
+    coach0.image_UI_matrix, coach0.text_UI_matrix = recorder.seen[0], recorder.seen[1]
+    scope = {'self': coach0, 'args': args, 'torch': torch, 'ancs': ancs, 'poss': poss, 'negs': negs,
+             'pairPredict': pairPredict, 'contrastLoss': contrastLoss, 'epRecLoss': 0, 'epLoss': 0}
+    exec(compile(loss_block, 'Main.py:trainEpoch(batch loss, baby flags)', 'exec'), scope)
+    out.put('f_args', {k: getattr(args, k) for k in saved})
+    out.array('f_user_embeddings', model0.uEmbeds)
+    out.array('f_item_embeddings', model0.iEmbeds)
+    # trans 0: nn.Parameter projections, already (in × d)
+    out.array('f_image_trans', model0.image_trans)
+    out.array('f_text_trans', model0.text_trans)
+    out.array('f_modal_weight', model0.modal_weight.reshape(1, -1))
+    out.array('f_main_users', scope['usrEmbeds']); out.array('f_main_items', scope['itmEmbeds'])
+    for k in ['bprLoss', 'regLoss', 'clLoss', 'loss']:
+        out.scalar('f_' + k, scope[k])
+    model0.zero_grad()
+    scope['loss'].backward()
+    out.array('f_grad_user_embeddings', model0.uEmbeds.grad)
+    out.array('f_grad_item_embeddings', model0.iEmbeds.grad)
+    out.array('f_grad_image_trans', model0.image_trans.grad)
+    out.array('f_grad_text_trans', model0.text_trans.grad)
+    out.array('f_grad_modal_weight', model0.modal_weight.grad.reshape(1, -1))
+    for k, v in saved.items():
+        setattr(args, k, v)
+
     out.close()
     print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
 

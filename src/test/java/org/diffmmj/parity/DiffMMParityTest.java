@@ -405,6 +405,55 @@ class DiffMMParityTest {
         }
     }
 
+    /**
+     * Their Baby README flags: trans 0 (LeakyReLU projections, nn.Parameter already in × d) and
+     * cl_method 0 (modality vs modality), on the graphs of (c) without edge dropout (keepRate 1).
+     */
+    @Test
+    void batchLossMatchesTheirsWithBabyFlags() {
+        DiffMMConfig config = DiffMM.DEFINITION.config("baby", Map.of("dim", dim,
+                "dims", fx.meta().get("args").get("dims").asText()));
+        var a = fx.meta().get("f_args");
+        assertThat(config.trans()).isEqualTo(a.get("trans").asInt());
+        assertThat(config.clMethod()).isEqualTo(a.get("cl_method").asInt());
+        assertThat(config.reg()).isEqualTo((float) a.get("reg").asDouble());
+        assertThat(config.sslReg()).isEqualTo((float) a.get("ssl_reg").asDouble());
+        assertThat(config.keepRate()).isEqualTo((float) a.get("keepRate").asDouble());
+        assertThat(config.eLoss()).isEqualTo((float) a.get("e_loss").asDouble());
+        try (DiffMM model = new DiffMM(config, dataset(), new Rng(5))) {
+            Map<String, Parameter> p = byName(model.parameters());
+            load(p.get("user_embeddings"), fx.tensor("f_user_embeddings"));
+            load(p.get("item_embeddings"), fx.tensor("f_item_embeddings"));
+            load(p.get("image.trans.weight"), fx.tensor("f_image_trans"));
+            load(p.get("text.trans.weight"), fx.tensor("f_text_trans"));
+            load(p.get("modality_weights"), fx.tensor("f_modal_weight"));
+            assertThat(p).hasSize(5);
+            model.useModalityGraphs(List.of(fx.sparse("c_image_graph"), fx.sparse("c_text_graph")));
+            try (EmbeddingScorer scorer = model.scorer()) {
+                assertClose("(f) forward_MM users, trans 0", scorer.userEmbeddings(), fx.array("f_main_users"), RTOL,
+                        ATOL);
+                assertClose("(f) forward_MM items, trans 0", scorer.itemEmbeddings(), fx.array("f_main_items"), RTOL,
+                        ATOL);
+            }
+            TripleBatch batch = new TripleBatch(fx.ints("d_users"), fx.ints("d_positives"), fx.ints("d_negatives"));
+            try (Tape tape = new Tape(new BufferPool())) {
+                LossTerms terms = model.batchLoss(tape, batch, context());
+                Map<String, Double> parts = terms.partValues();
+                assertClose("(f) BPR, baby flags", parts.get("bpr"), fx.scalar("f_bprLoss"), RTOL);
+                assertClose("(f) reg, baby flags", parts.get("reg"), fx.scalar("f_regLoss"), RTOL);
+                assertClose("(f) contrastive (cl_method 0)", parts.get("cl"), fx.scalar("f_clLoss"), RTOL);
+                assertClose("(f) total, baby flags", terms.total().value().get(0, 0), fx.scalar("f_loss"), RTOL);
+                model.parameters().forEach(Parameter::zeroGrad);
+                tape.backward(terms.total());
+                assertGrad(p.get("user_embeddings"), fx.tensor("f_grad_user_embeddings"));
+                assertGrad(p.get("item_embeddings"), fx.tensor("f_grad_item_embeddings"));
+                assertGrad(p.get("image.trans.weight"), fx.tensor("f_grad_image_trans"));
+                assertGrad(p.get("text.trans.weight"), fx.tensor("f_grad_text_trans"));
+                assertGrad(p.get("modality_weights"), fx.tensor("f_grad_modal_weight"));
+            }
+        }
+    }
+
     @Test
     void contrastiveViewsMatchForwardClMM() {
         Interactions train = train();
