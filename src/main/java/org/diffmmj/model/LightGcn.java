@@ -78,7 +78,7 @@ public final class LightGcn extends Module implements Recommender {
                 tape.gatherRows(userEgo, b.users()),
                 tape.gatherRows(itemEgo, b.positives()),
                 tape.gatherRows(itemEgo, b.negatives())), config.reg() / (2f * b.size()));
-        return new LossTerms(tape.add(bpr, l2), Map.of("bpr", bpr, "reg", l2));
+        return LossTerms.of(tape.add(bpr, l2), "bpr", bpr, "reg", l2);
     }
 
     @Override

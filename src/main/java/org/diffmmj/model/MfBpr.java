@@ -55,7 +55,7 @@ public final class MfBpr extends Module implements Recommender {
         Var n = items.rows(tape, b.negatives());
         Var bpr = Losses.bpr(tape, u, p, n, b.size());
         Var l2 = tape.scale(Losses.squaredNorm(tape, u, p, n), config.reg() / (2f * b.size()));
-        return new LossTerms(tape.add(bpr, l2), Map.of("bpr", bpr, "reg", l2));
+        return LossTerms.of(tape.add(bpr, l2), "bpr", bpr, "reg", l2);
     }
 
     @Override

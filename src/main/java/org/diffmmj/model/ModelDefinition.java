@@ -23,7 +23,9 @@ public record ModelDefinition<C extends Record>(String name, String description,
     }
 
     public ModelDefinition {
-        presets = new TreeMap<>(presets);
+        Map<String, Map<String, Object>> sorted = new TreeMap<>();
+        presets.forEach((k, v) -> sorted.put(k, java.util.Collections.unmodifiableMap(new TreeMap<>(v))));
+        presets = java.util.Collections.unmodifiableMap(sorted);
         for (var preset : presets.entrySet()) {
             for (String key : preset.getValue().keySet()) {
                 if (schema.key(key).isEmpty()) {
