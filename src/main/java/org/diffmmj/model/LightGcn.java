@@ -21,8 +21,11 @@ import org.diffmmj.sparse.CsrMatrix;
 /**
  * LightGCN (He et al., SIGIR 2020): free embeddings propagated L times over the symmetric
  * normalised user–item graph without self loops, final representation the mean of the L+1
- * layers. BPR with L2 on the ego (layer-0) embeddings of the batch, reg·(‖u‖²+‖p‖²+‖n‖²)/(2·batch),
- * as in the paper's code and MMRec's {@code lightgcn.py}.
+ * layers; BPR on the final representations. Graph, propagation and BPR follow MMRec's
+ * {@code lightgcn.py} (pinned by {@code LightGcnParityTest}). One departure: the L2 term is the
+ * paper's code's reg·(‖u‖²+‖p‖²+‖n‖²)/(2·batch) on the batch's ego (layer-0) embeddings, where
+ * MMRec's {@code EmbLoss} sums unsquared norms, reg·(‖U‖+‖P‖+‖N‖)/batch; the squared norm is the
+ * paper's regulariser.
  */
 public final class LightGcn extends Module implements Recommender {
 

@@ -14,7 +14,7 @@ public record DiffMMConfig(
         @Key(doc = "Embedding size d", min = 1) int dim,
         @Key(name = "gnn_layer", doc = "Propagation layers on the interaction graph", min = 0) int gnnLayers,
         @Key(name = "temp", doc = "InfoNCE temperature", min = 0, minExclusive = true) float temperature,
-        @Key(name = "dims", doc = "Denoiser hidden sizes", min = 1) int[] denoiserDims,
+        @Key(name = "dims", doc = "Denoiser hidden sizes in the authors' order: [a, b] runs items, b, a, b, items", min = 1) int[] denoiserDims,
         @Key(name = "d_emb_size", doc = "Time-embedding size", min = 1) int timeEmbeddingDim,
         @Key(doc = "Diffusion steps T", min = 1) int steps,
         @Key(doc = "Noise scale s of the schedule", min = 0, minExclusive = true) double noiseScale,
