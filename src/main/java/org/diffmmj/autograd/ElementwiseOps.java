@@ -98,6 +98,25 @@ final class ElementwiseOps {
         return unary(tape, a, x -> x * x, (x, y) -> 2f * x);
     }
 
+    static Var relu(Tape tape, Var a) {
+        // Math.max keeps NaN (as torch does); the derivative at 0 is 0, as torch's.
+        return unary(tape, a, x -> Math.max(x, 0f), (x, y) -> x > 0 ? 1f : 0f);
+    }
+
+    static Var sqrt(Tape tape, Var a) {
+        return unary(tape, a, x -> (float) Math.sqrt(x), (x, y) -> 0.5f / y);
+    }
+
+    static Var rsqrt(Tape tape, Var a) {
+        return unary(tape, a, x -> (float) (1 / Math.sqrt(x)), (x, y) -> -0.5f * y * y * y);
+    }
+
+    static Var pow(Tape tape, Var a, float exponent) {
+        // For exponent 0 the derivative is 0 even at x = 0, where p·x^(p−1) would be 0·∞.
+        return unary(tape, a, x -> (float) Math.pow(x, exponent),
+                (x, y) -> exponent == 0f ? 0f : (float) (exponent * Math.pow(x, exponent - 1)));
+    }
+
     static Var scale(Tape tape, Var a, float s) {
         int n = a.rows() * a.cols();
         Tensor out = tape.alloc(a.rows(), a.cols());
@@ -371,6 +390,25 @@ final class ElementwiseOps {
             }
             if (b.requiresGrad) {
                 reduceInto(tape, b, y.grad, 1f, a.value);
+            }
+        });
+        return y;
+    }
+
+    static Var div(Tape tape, Var a, Var b) {
+        Var y = binary(tape, a, b, "div", (p, q) -> p / q);
+        tape.onBackward(y, () -> {
+            if (a.requiresGrad) {
+                // ∂(a/b)/∂a = 1/b: the term g/b, then reduced to a's shape.
+                Tensor term = tape.alloc(y.rows(), y.cols());
+                combine(y.grad, b.value, (g, q) -> g / q, term);
+                reduceInto(tape, a, term, 1f, null);
+            }
+            if (b.requiresGrad) {
+                // ∂(a/b)/∂b = −a/b² = −y/b.
+                Tensor ratio = tape.alloc(y.rows(), y.cols());
+                combine(y.value, b.value, (p, q) -> p / q, ratio);
+                reduceInto(tape, b, y.grad, -1f, ratio);
             }
         });
         return y;

@@ -145,4 +145,50 @@ final class IndexOps {
         });
         return y;
     }
+
+    static Var scatterAddRows(Tape tape, Var src, int[] index, int outRows) {
+        if (index.length != src.rows()) {
+            throw new IllegalArgumentException("scatterAddRows: " + index.length + " indices for " + src.rows()
+                    + " rows");
+        }
+        for (int k = 0; k < index.length; k++) {
+            if (index[k] < 0 || index[k] >= outRows) {
+                throw new IndexOutOfBoundsException("scatterAddRows: index " + index[k] + " of " + outRows + " rows");
+            }
+        }
+        int d = src.cols();
+        Tensor out = tape.allocZeroed(outRows, d);
+        FloatBuffer s = src.value.buffer();
+        FloatBuffer o = out.buffer();
+        // In index order on one thread: duplicates accumulate in the same order on any machine.
+        float[] acc = new float[d];
+        float[] row = new float[d];
+        for (int k = 0; k < index.length; k++) {
+            int base = index[k] * d;
+            o.get(base, acc, 0, d);
+            s.get(k * d, row, 0, d);
+            for (int c = 0; c < d; c++) {
+                acc[c] += row[c];
+            }
+            o.put(base, acc, 0, d);
+        }
+        Var y = tape.output(out, src);
+        tape.onBackward(y, () -> {
+            FloatBuffer gy = y.grad.buffer();
+            FloatBuffer gs = tape.gradOf(src).buffer();
+            Parallel.forRange(index.length, 256, (from, to) -> {
+                float[] g = new float[d];
+                float[] t = new float[d];
+                for (int k = from; k < to; k++) {
+                    gy.get(index[k] * d, g, 0, d);
+                    gs.get(k * d, t, 0, d);
+                    for (int c = 0; c < d; c++) {
+                        t[c] += g[c];
+                    }
+                    gs.put(k * d, t, 0, d);
+                }
+            });
+        });
+        return y;
+    }
 }

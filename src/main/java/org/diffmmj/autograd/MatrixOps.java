@@ -77,4 +77,57 @@ final class MatrixOps {
         });
         return y;
     }
+
+    static Var transpose(Tape tape, Var a) {
+        Tensor out = tape.alloc(a.cols(), a.rows());
+        transposeInto(a.value, out, false);
+        Var y = tape.output(out, a);
+        tape.onBackward(y, () -> transposeInto(y.grad, tape.gradOf(a), true));
+        return y;
+    }
+
+    /** Rows of src per block: a block's column segments are contiguous runs of dst. */
+    private static final int TRANSPOSE_BLOCK = 64;
+
+    /** dst (+)= srcᵀ, src read a block of rows at a time so that dst is written in runs. */
+    private static void transposeInto(Tensor src, Tensor dst, boolean accumulate) {
+        int rows = src.rows();
+        int cols = src.cols();
+        FloatBuffer s = src.buffer();
+        FloatBuffer d = dst.buffer();
+        int blocks = (rows + TRANSPOSE_BLOCK - 1) / TRANSPOSE_BLOCK;
+        Parallel.forRange(blocks, Math.max(1, Kernels.GRAIN / Math.max(1, TRANSPOSE_BLOCK * cols)), (from, to) -> {
+            float[] in = new float[TRANSPOSE_BLOCK * cols];
+            float[] run = new float[TRANSPOSE_BLOCK];
+            for (int b = from; b < to; b++) {
+                int r0 = b * TRANSPOSE_BLOCK;
+                int nr = Math.min(TRANSPOSE_BLOCK, rows - r0);
+                s.get(r0 * cols, in, 0, nr * cols);
+                for (int c = 0; c < cols; c++) {
+                    if (accumulate) {
+                        d.get(c * rows + r0, run, 0, nr);
+                        for (int r = 0; r < nr; r++) {
+                            run[r] += in[r * cols + c];
+                        }
+                    } else {
+                        for (int r = 0; r < nr; r++) {
+                            run[r] = in[r * cols + c];
+                        }
+                    }
+                    d.put(c * rows + r0, run, 0, nr);
+                }
+            }
+        });
+    }
+
+    static Var cosineSimilarity(Tape tape, Var a, Var b, float eps) {
+        if (a.cols() != b.cols()) {
+            throw new IllegalArgumentException("cosineSimilarity: widths differ, " + a.value.shape() + " vs "
+                    + b.value.shape());
+        }
+        // Composed, so the gradient is rowL2Normalize's and matmul's; one normalisation when a is b.
+        Var na = tape.rowL2Normalize(a, eps);
+        Var nb = a == b ? na : tape.rowL2Normalize(b, eps);
+        return tape.matmul(na, nb, false, true);
+    }
 }

@@ -186,6 +186,25 @@ public final class Tape implements AutoCloseable {
         return SparseOps.spmm(this, a, x);
     }
 
+    /** aᵀ, a cols×rows copy; the gradient is the upstream gradient transposed back. */
+    public Var transpose(Var a) {
+        return MatrixOps.transpose(this, a);
+    }
+
+    /** {@link #cosineSimilarity(Var, Var, float)} with eps = 1e-8 (torch's default). */
+    public Var cosineSimilarity(Var a, Var b) {
+        return cosineSimilarity(a, b, 1e-8f);
+    }
+
+    /**
+     * The a.rows()×b.rows() matrix of cosines between rows, ⟨a_i, b_j⟩ / (max(‖a_i‖, eps)·
+     * max(‖b_j‖, eps)); a and b of equal width. It is rowL2Normalize(a)·rowL2Normalize(b)ᵀ and
+     * differentiates as those two ops (passing the same Var twice normalises it once).
+     */
+    public Var cosineSimilarity(Var a, Var b, float eps) {
+        return MatrixOps.cosineSimilarity(this, a, b, eps);
+    }
+
     // ---------------------------------------------------------------- indexing and shape
 
     /** Rows x[idx[0]], x[idx[1]], ... (an embedding lookup); backward scatter-adds. */
@@ -199,6 +218,15 @@ public final class Tape implements AutoCloseable {
 
     public Var concatCols(Var... parts) {
         return IndexOps.concatCols(this, parts);
+    }
+
+    /**
+     * index_add: a outRows×d result with out[index[k]] += src[k] for every row k of src (n×d,
+     * index n long, each in [0, outRows)); rows no index names are zero, repeated indices
+     * accumulate in index order. The adjoint of {@link #gatherRows}: ∂L/∂src[k] = g[index[k]].
+     */
+    public Var scatterAddRows(Var src, int[] index, int outRows) {
+        return IndexOps.scatterAddRows(this, src, index, outRows);
     }
 
     public Var sliceRows(Var x, int from, int to) {
@@ -231,6 +259,15 @@ public final class Tape implements AutoCloseable {
         return ElementwiseOps.mul(this, a, b);
     }
 
+    /**
+     * a / b element-wise, broadcast as {@link #add}; gradients g/b towards a and −g·a/b²
+     * (= −g·y/b) towards b, each reduced to its input's shape. Division by zero gives IEEE
+     * infinities, not an error.
+     */
+    public Var div(Var a, Var b) {
+        return ElementwiseOps.div(this, a, b);
+    }
+
     /** alpha·a + beta·b for same-shape a and b, in one pass. */
     public Var affine(Var a, float alpha, Var b, float beta) {
         return ElementwiseOps.affine(this, a, alpha, b, beta);
@@ -261,6 +298,29 @@ public final class Tape implements AutoCloseable {
 
     public Var leakyRelu(Var a, float slope) {
         return ElementwiseOps.leakyRelu(this, a, slope);
+    }
+
+    /** max(x, 0) element-wise (NaN stays NaN); derivative 1 where x > 0, else 0 (0 at x = 0). */
+    public Var relu(Var a) {
+        return ElementwiseOps.relu(this, a);
+    }
+
+    /** √x element-wise; derivative 1/(2√x), infinite at 0. */
+    public Var sqrt(Var a) {
+        return ElementwiseOps.sqrt(this, a);
+    }
+
+    /** 1/√x element-wise; derivative −x^(−3/2)/2 = −y³/2. */
+    public Var rsqrt(Var a) {
+        return ElementwiseOps.rsqrt(this, a);
+    }
+
+    /**
+     * x^exponent element-wise (Math.pow: NaN for negative x and a non-integer exponent);
+     * derivative exponent·x^(exponent−1), taken as 0 when the exponent is 0.
+     */
+    public Var pow(Var a, float exponent) {
+        return ElementwiseOps.pow(this, a, exponent);
     }
 
     public Var exp(Var a) {
