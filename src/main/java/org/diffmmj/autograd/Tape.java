@@ -186,6 +186,17 @@ public final class Tape implements AutoCloseable {
         return SparseOps.spmm(this, a, x);
     }
 
+    /**
+     * A·x where A has structure's sparsity pattern and the learned values edgeValues (nnz×1, in
+     * structure's storage order; structure's own values are ignored), x a structure.cols()×d
+     * matrix; the result is structure.rows()×d. Gradients: ∂L/∂x = Aᵀ·g, and for the entry e at
+     * (row_e, col_e), ∂L/∂v_e = ⟨g[row_e], x[col_e]⟩ (GRCN-style learned edge weights; see
+     * {@link CsrMatrix#rowIdx()} for each entry's row).
+     */
+    public Var spmm(CsrMatrix structure, Var edgeValues, Var x) {
+        return SparseOps.spmm(this, structure, edgeValues, x);
+    }
+
     /** aᵀ, a cols×rows copy; the gradient is the upstream gradient transposed back. */
     public Var transpose(Var a) {
         return MatrixOps.transpose(this, a);

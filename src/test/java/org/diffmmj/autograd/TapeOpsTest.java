@@ -10,6 +10,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 import org.diffmmj.random.Rng;
+import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.BufferPool;
 import org.diffmmj.tensor.Tensor;
 
@@ -284,5 +285,55 @@ class TapeOpsTest {
             Var v = t.param(a);
             return t.cosineSimilarity(v, v);
         }, 3, 3, a);
+    }
+
+    // ---------------------------------------------------------------- sparse with learned values
+
+    /** (0,0), (0,2), (1,1) of a 2×3 matrix, with values the learned ones must override. */
+    private static CsrMatrix pattern() {
+        return CsrMatrix.fromCoo(2, 3, new int[] {0, 0, 1}, new int[] {0, 2, 1}, new float[] {7, 7, 7},
+                CsrMatrix.Duplicates.ERROR);
+    }
+
+    @Test
+    void sparseTimesDenseWithEdgeValuesByHand() {
+        // A = [[2 0 −1]; [0 3 0]], x = [[1 2]; [3 4]; [5 6]]: A·x = [[−3 −2]; [9 12]].
+        CsrMatrix s = pattern();
+        Parameter v = fixed("v", 3, 1, 2, -1, 3);
+        Parameter x = fixed("x", 3, 2, 1, 2, 3, 4, 5, 6);
+        assertThat(forward(t -> t.spmm(s, t.constant(v.value()), t.constant(x.value()))))
+                .containsExactly(-3, -2, 9, 12);
+        // With w = [[1 0]; [0 1]]: ∂L/∂v_e = ⟨w[row_e], x[col_e]⟩ = (1, 5, 4), ∂L/∂x = Aᵀ·w =
+        // [[2 0]; [0 3]; [−1 0]].
+        backward(t -> t.spmm(s, t.param(v), t.param(x)), Tensor.of(2, 2, 1, 0, 0, 1), v, x);
+        assertThat(v.grad().toArray()).containsExactly(1, 5, 4);
+        assertThat(x.grad().toArray()).containsExactly(2, 0, 0, 3, -1, 0);
+        assertThat(s.values()).containsExactly(7, 7, 7);
+    }
+
+    @Test
+    void sparseTimesDenseWithEdgeValuesGradients() {
+        CsrMatrix s = CsrMatrix.fromCoo(4, 5, new int[] {0, 0, 1, 2, 2, 3, 3}, new int[] {0, 3, 1, 0, 4, 2, 3},
+                new float[7], CsrMatrix.Duplicates.ERROR);
+        Parameter v = param("v", 7, 1);
+        Parameter x = param("x", 5, 3);
+        check(t -> t.spmm(s, t.param(v), t.param(x)), 4, 3, v, x);
+        assertThatThrownBy(() -> forward(t -> t.spmm(s, t.constant(Tensor.zeros(6, 1)), t.constant(x.value()))))
+                .hasMessageContaining("7×1");
+    }
+
+    @Test
+    void edgeValuesComputedFromEmbeddingsAsAGrcnLayerWould() {
+        // v_e = σ(⟨u[row_e], x[col_e]⟩), then A(v)·x: x reaches the loss through both.
+        CsrMatrix s = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 1, 2, 2}, new int[] {1, 3, 0, 2, 3}, new float[5],
+                CsrMatrix.Duplicates.ERROR);
+        assertThat(s.rowIdx()).containsExactly(0, 0, 1, 2, 2);
+        Parameter u = param("u", 3, 2);
+        Parameter x = param("x", 4, 2);
+        check(t -> {
+            Var xs = t.param(x);
+            Var edges = t.sigmoid(t.rowDot(t.gatherRows(t.param(u), s.rowIdx()), t.gatherRows(xs, s.colIdx())));
+            return t.spmm(s, edges, xs);
+        }, 3, 2, u, x);
     }
 }
