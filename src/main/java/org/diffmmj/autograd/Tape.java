@@ -1,5 +1,6 @@
 package org.diffmmj.autograd;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -66,6 +67,52 @@ public final class Tape implements AutoCloseable {
     /** A constant this tape takes ownership of (released on close), e.g. a batch's input rows. */
     public Var adopt(Tensor t) {
         owned.add(t);
+        return new Var(t, false, null);
+    }
+
+    /** A rows×cols constant holding a copy of data (row-major, rows·cols values), owned by this tape. */
+    public Var constant(int rows, int cols, float[] data) {
+        if (data.length != rows * cols) {
+            throw new IllegalArgumentException(data.length + " values for a " + rows + "×" + cols + " constant");
+        }
+        Tensor t = alloc(rows, cols);
+        t.copyFrom(data);
+        return new Var(t, false, null);
+    }
+
+    /**
+     * A rows×cols constant of N(0, 1) draws, owned by this tape. It consumes rng exactly as
+     * {@code rng.fillNormal(tensor, 0f, 1f)} on a rows×cols tensor does, and holds the same
+     * values, so code that filled a pooled tensor itself can switch to this without changing
+     * any result.
+     */
+    public Var normal(int rows, int cols, Rng rng) {
+        Tensor t = alloc(rows, cols);
+        rng.fillNormal(t, 0f, 1f);
+        return new Var(t, false, null);
+    }
+
+    /**
+     * A rows.length×m.cols() constant whose row r is row rows[r] of m, dense: stored values at
+     * their columns, zeros elsewhere (e.g. a batch's interaction rows). Owned by this tape.
+     */
+    public Var denseRows(CsrMatrix m, int[] rows) {
+        int width = m.cols();
+        int[] ptr = m.rowPtr();
+        int[] cols = m.colIdx();
+        float[] vals = m.values();
+        for (int r : rows) {
+            if (r < 0 || r >= m.rows()) {
+                throw new IndexOutOfBoundsException("denseRows: row " + r + " of a " + m.rows() + "-row matrix");
+            }
+        }
+        Tensor t = allocZeroed(rows.length, width);
+        FloatBuffer buf = t.buffer();
+        for (int r = 0; r < rows.length; r++) {
+            for (int p = ptr[rows[r]]; p < ptr[rows[r] + 1]; p++) {
+                buf.put(r * width + cols[p], vals[p]);
+            }
+        }
         return new Var(t, false, null);
     }
 

@@ -336,4 +336,39 @@ class TapeOpsTest {
             return t.spmm(s, edges, xs);
         }, 3, 2, u, x);
     }
+
+    // ---------------------------------------------------------------- constants
+
+    @Test
+    void normalDrawsWhatFillNormalDrawsAndLeavesTheRngInTheSameState() {
+        // 3×20000 spans several of Rng's fill blocks.
+        Rng mine = new Rng(42);
+        Rng theirs = new Rng(42);
+        Tensor expected = Tensor.zeros(3, 20000);
+        theirs.fillNormal(expected, 0f, 1f);
+        float[] drawn = forward(t -> t.normal(3, 20000, mine));
+        assertThat(drawn).containsExactly(expected.toArray());
+        assertThat(mine.nextLong()).isEqualTo(theirs.nextLong());
+    }
+
+    @Test
+    void denseRowsAndArrayConstantsByHand() {
+        // m = [[0 1 0 2]; [0 0 0 0]; [3 0 0 0]]; rows (2, 0, 1, 2).
+        CsrMatrix m = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 2}, new int[] {1, 3, 0}, new float[] {1, 2, 3},
+                CsrMatrix.Duplicates.ERROR);
+        try (BufferPool pool = new BufferPool(); Tape tape = Tape.noGrad(pool)) {
+            // The pool hands back dirty memory: the zeros must be written.
+            Tensor dirty = pool.acquire(4, 4);
+            dirty.fill(9f);
+            dirty.close();
+            Var d = tape.denseRows(m, new int[] {2, 0, 1, 2});
+            assertThat(d.rows()).isEqualTo(4);
+            assertThat(d.value().toArray()).containsExactly(3, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0);
+            assertThat(d.requiresGrad()).isFalse();
+            Var c = tape.constant(2, 2, new float[] {1, 2, 3, 4});
+            assertThat(c.value().get(1, 0)).isEqualTo(3f);
+            assertThatThrownBy(() -> tape.constant(2, 2, new float[3])).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> tape.denseRows(m, new int[] {3})).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
 }
