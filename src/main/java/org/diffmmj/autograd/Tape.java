@@ -15,8 +15,8 @@ import org.diffmmj.tensor.Tensor;
  * (PyTorch's autograd, in the small). Outputs come from the pool and go back to it on close,
  * so a tape per training step keeps memory flat. {@link #noGrad} records nothing.
  *
- * <p>This class is the facade and the recording core ({@link #output}, {@link #onBackward},
- * {@link #gradOf}); the ops live in package-private classes by family.
+ * <p>This class is the facade and the recording core ({@code output}, {@code onBackward},
+ * {@code gradOf}); the ops live in package-private classes by family.
  */
 public final class Tape implements AutoCloseable {
 
