@@ -30,9 +30,7 @@ final class OpProfile {
         String op = "?";
         for (int k = 2; k < st.length; k++) {
             if (st[k].getClassName().equals(Tape.class.getName()) && !st[k].getMethodName().startsWith("lambda")
-                    && !st[k].getMethodName().equals("onBackward") && !st[k].getMethodName().equals("binary")
-                    && !st[k].getMethodName().equals("unary") && !st[k].getMethodName().equals("rowReduce")
-                    && !st[k].getMethodName().equals("totalReduce")) {
+                    && !st[k].getMethodName().equals("onBackward")) {
                 op = st[k].getMethodName();
                 break;
             }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import org.diffmmj.random.Rng;
 import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
+import org.diffmmj.tensor.TopK;
 
 /**
  * An immutable sparse matrix in compressed sparse row form (column indices sorted within each
@@ -23,8 +24,29 @@ public final class CsrMatrix {
     private final int[] colIdx;
     private final float[] values;
     private volatile CsrMatrix transposed;
+    /** Shared by every matrix {@link #withValues} derives from one pattern. */
+    private final Pattern pattern;
+
+    /** What matrices on the same sparsity pattern share, computed when first needed. */
+    private static final class Pattern {
+        /** Set once a second matrix uses the pattern: only then is keeping the layout worth it. */
+        volatile boolean shared;
+        volatile TransposeLayout layout;
+    }
+
+    /**
+     * The transpose of a sparsity pattern: its row pointers and column indices, and for each of
+     * its entries the position of that entry in the original, so that transposing new values
+     * on the same pattern is one gather.
+     */
+    private record TransposeLayout(int[] ptr, int[] idx, int[] order) {
+    }
 
     public CsrMatrix(int rows, int cols, int[] rowPtr, int[] colIdx, float[] values) {
+        this(rows, cols, rowPtr, colIdx, values, new Pattern());
+    }
+
+    private CsrMatrix(int rows, int cols, int[] rowPtr, int[] colIdx, float[] values, Pattern pattern) {
         if (rowPtr.length != rows + 1 || colIdx.length != values.length || rowPtr[rows] != colIdx.length) {
             throw new IllegalArgumentException("inconsistent CSR arrays for a " + rows + "×" + cols + " matrix");
         }
@@ -33,6 +55,7 @@ public final class CsrMatrix {
         this.rowPtr = rowPtr;
         this.colIdx = colIdx;
         this.values = values;
+        this.pattern = pattern;
     }
 
     public int rows() {
@@ -57,6 +80,60 @@ public final class CsrMatrix {
 
     public float[] values() {
         return values;
+    }
+
+    /**
+     * The row of each stored entry, in storage order (a fresh array, nnz long): with
+     * {@link #colIdx()} the (row, column) pair of every edge, e.g. to compute edge values
+     * from the embeddings of its two ends.
+     */
+    public int[] rowIdx() {
+        int[] r = new int[colIdx.length];
+        for (int i = 0; i < rows; i++) {
+            Arrays.fill(r, rowPtr[i], rowPtr[i + 1], i);
+        }
+        return r;
+    }
+
+    /**
+     * The same sparsity pattern with other values, given in this matrix's storage order. The
+     * index arrays are shared, not copied, and so is the pattern's transpose, computed at the
+     * first {@link #transpose} of any matrix on it: a model that learns edge values then pays
+     * one gather per step for the transpose, not a counting sort.
+     */
+    public CsrMatrix withValues(float[] newValues) {
+        if (newValues.length != colIdx.length) {
+            throw new IllegalArgumentException(newValues.length + " values for a pattern of " + colIdx.length
+                    + " entries");
+        }
+        pattern.shared = true;
+        return new CsrMatrix(rows, cols, rowPtr, colIdx, newValues, pattern);
+    }
+
+    private TransposeLayout layout() {
+        TransposeLayout l = pattern.layout;
+        if (l == null) {
+            int[] ptr = new int[cols + 1];
+            for (int c : colIdx) {
+                ptr[c + 1]++;
+            }
+            for (int j = 0; j < cols; j++) {
+                ptr[j + 1] += ptr[j];
+            }
+            int[] next = Arrays.copyOf(ptr, cols);
+            int[] idx = new int[colIdx.length];
+            int[] order = new int[colIdx.length];
+            for (int i = 0; i < rows; i++) {
+                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                    int q = next[colIdx[p]]++;
+                    idx[q] = i;
+                    order[q] = p;
+                }
+            }
+            l = new TransposeLayout(ptr, idx, order);
+            pattern.layout = l;
+        }
+        return l;
     }
 
     public static CsrMatrix fromCoo(int rows, int cols, int[] r, int[] c, float[] v, Duplicates policy) {
@@ -122,6 +199,14 @@ public final class CsrMatrix {
     }
 
     public CsrMatrix transpose() {
+        if (pattern.shared) {
+            TransposeLayout l = layout();
+            float[] tv = new float[colIdx.length];
+            for (int q = 0; q < tv.length; q++) {
+                tv[q] = values[l.order[q]];
+            }
+            return new CsrMatrix(cols, rows, l.ptr, l.idx, tv);
+        }
         int[] ptr = new int[cols + 1];
         for (int c : colIdx) {
             ptr[c + 1]++;
@@ -277,6 +362,101 @@ public final class CsrMatrix {
             ptr[i + 1] = out;
         }
         return new CsrMatrix(rows, cols, ptr, Arrays.copyOf(c, out), Arrays.copyOf(v, out));
+    }
+
+    /**
+     * The k-nearest-neighbour graph of a dense similarity matrix (LATTICE, FREEDOM): each row
+     * keeps its k largest entries with their values, ties to the lower column, −∞ and NaN
+     * never kept (a row with fewer finite entries keeps fewer). Deterministic on any core count.
+     */
+    public static CsrMatrix topKPerRow(Tensor dense, int k) {
+        if (k < 0) {
+            throw new IllegalArgumentException("k must be ≥ 0, got " + k);
+        }
+        int n = dense.rows();
+        int width = dense.cols();
+        int kk = Math.min(k, width);
+        int[] picked = new int[n * kk];
+        int[] counts = new int[n];
+        FloatBuffer buf = dense.buffer();
+        Parallel.forRange(n, 8, (from, to) -> {
+            float[] row = new float[width];
+            float[] best = new float[Math.max(1, kk)];
+            for (int r = from; r < to; r++) {
+                buf.get(r * width, row, 0, width);
+                counts[r] = TopK.select(row, 0, width, kk, picked, r * kk, best);
+                // CSR keeps each row's columns ascending.
+                Arrays.sort(picked, r * kk, r * kk + counts[r]);
+            }
+        });
+        int[] ptr = new int[n + 1];
+        for (int r = 0; r < n; r++) {
+            ptr[r + 1] = ptr[r] + counts[r];
+        }
+        int[] c = new int[ptr[n]];
+        float[] v = new float[ptr[n]];
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < counts[r]; j++) {
+                int col = picked[r * kk + j];
+                c[ptr[r] + j] = col;
+                v[ptr[r] + j] = buf.get(r * width + col);
+            }
+        }
+        return new CsrMatrix(n, width, ptr, c, v);
+    }
+
+    /**
+     * D^-1/2 A D^-1/2 with D the diagonal of row sums (LATTICE's and FREEDOM's normalised
+     * adjacency; on a symmetric A the row sums are the degrees): entry (i, j) becomes
+     * a_ij / √(d_i d_j). A row whose sum is not positive gets factor 0, so it and its column
+     * become zeros (kept as stored entries) instead of infinities. Same pattern; square only.
+     */
+    public CsrMatrix symmetricNormalized() {
+        if (rows != cols) {
+            throw new IllegalArgumentException("symmetric normalisation of a non-square " + rows + "×" + cols
+                    + " matrix");
+        }
+        double[] sums = rowSums();
+        double[] inv = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            inv[i] = sums[i] > 0 ? 1 / Math.sqrt(sums[i]) : 0;
+        }
+        float[] v = new float[values.length];
+        for (int i = 0; i < rows; i++) {
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                v[p] = (float) (values[p] * inv[i] * inv[colIdx[p]]);
+            }
+        }
+        return withValues(v);
+    }
+
+    /**
+     * D^-1 A with D the diagonal of row sums: each row sums to 1. A row whose sum is 0 becomes
+     * zeros (kept as stored entries). Same pattern.
+     */
+    public CsrMatrix rowNormalized() {
+        double[] sums = rowSums();
+        float[] v = new float[values.length];
+        for (int i = 0; i < rows; i++) {
+            double inv = sums[i] != 0 ? 1 / sums[i] : 0;
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                v[p] = (float) (values[p] * inv);
+            }
+        }
+        return withValues(v);
+    }
+
+    /** Σ_j a_ij per row, in double in storage order. */
+    private double[] rowSums() {
+        double[] sums = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            double s = 0;
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                s += values[p];
+            }
+            sums[i] = s;
+        }
+        return sums;
     }
 
     /** Dense copy, for tests and small matrices only. */

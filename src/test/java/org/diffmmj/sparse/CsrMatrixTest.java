@@ -92,4 +92,147 @@ class CsrMatrixTest {
         }
         assertThat(m.edgeDropout(1f, new Rng(3))).isSameAs(m);
     }
+
+    @Test
+    void rowIndicesListEachEntrysRowInStorageOrder() {
+        // Rows 0 and 2 hold two entries each, row 1 none.
+        CsrMatrix m = CsrMatrix.fromCoo(3, 3, new int[] {2, 0, 2, 0}, new int[] {0, 1, 2, 2}, new float[] {1, 2, 3, 4},
+                CsrMatrix.Duplicates.ERROR);
+        assertThat(m.rowIdx()).containsExactly(0, 0, 2, 2);
+        assertThat(m.colIdx()).containsExactly(1, 2, 0, 2);
+    }
+
+    @Test
+    void withValuesKeepsThePatternAndItsTransposeMatchesAFreshOne() {
+        CsrMatrix m = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 1, 2, 2}, new int[] {1, 3, 0, 1, 2},
+                new float[] {1, 1, 1, 1, 1}, CsrMatrix.Duplicates.ERROR);
+        float[] v = {0.5f, -2f, 3f, 4f, 0.25f};
+        CsrMatrix learned = m.withValues(v);
+        assertThat(learned.rowPtr()).isSameAs(m.rowPtr());
+        assertThat(learned.colIdx()).isSameAs(m.colIdx());
+        assertThat(learned.toDense()).isDeepEqualTo(new float[][] {
+                {0, 0.5f, 0, -2f}, {3f, 0, 0, 0}, {0, 4f, 0.25f, 0}});
+        // The transpose through the shared layout, for both matrices on the pattern, equals the
+        // transpose of the same matrix built from scratch.
+        CsrMatrix fresh = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 1, 2, 2}, new int[] {1, 3, 0, 1, 2}, v,
+                CsrMatrix.Duplicates.ERROR).transpose();
+        CsrMatrix t = learned.transposed();
+        assertThat(t.rowPtr()).containsExactly(fresh.rowPtr());
+        assertThat(t.colIdx()).containsExactly(fresh.colIdx());
+        assertThat(t.values()).containsExactly(fresh.values());
+        assertThat(m.transposed().values()).containsExactly(1, 1, 1, 1, 1);
+        assertThat(m.transposed().colIdx()).containsExactly(fresh.colIdx());
+        assertThatThrownBy(() -> m.withValues(new float[4])).hasMessageContaining("4 values for a pattern of 5");
+    }
+
+    @Test
+    void topKPerRowKeepsTheLargestWithTiesToTheLowerColumn() {
+        float inf = Float.NEGATIVE_INFINITY;
+        float nan = Float.NaN;
+        Tensor sim = Tensor.of(4, 4,
+                0.1f, 0.5f, 0.9f, 0.5f, // 0.9 at 2, then 0.5 at 1 and 3 tie: column 1 wins
+                inf, 0.2f, nan, 0.3f, // −∞ and NaN never kept
+                1f, 1f, 1f, 1f, // all tied: columns 0 and 1
+                inf, nan, inf, -0.4f); // one finite entry: the row keeps one
+        CsrMatrix knn = CsrMatrix.topKPerRow(sim, 2);
+        assertThat(knn.rows()).isEqualTo(4);
+        assertThat(knn.cols()).isEqualTo(4);
+        assertThat(knn.rowPtr()).containsExactly(0, 2, 4, 6, 7);
+        assertThat(knn.colIdx()).containsExactly(1, 2, 1, 3, 0, 1, 3);
+        assertThat(knn.values()).containsExactly(0.5f, 0.9f, 0.2f, 0.3f, 1f, 1f, -0.4f);
+        // k beyond the width keeps every finite entry; k = 0 keeps none.
+        assertThat(CsrMatrix.topKPerRow(sim, 9).nnz()).isEqualTo(4 + 2 + 4 + 1);
+        assertThat(CsrMatrix.topKPerRow(sim, 0).nnz()).isZero();
+    }
+
+    @Test
+    void topKPerRowIsTheSameOnEveryRunOfAWideMatrix() {
+        // Many rows, so that threads split them; ties everywhere (values on a coarse grid).
+        Tensor sim = Tensor.zeros(500, 300);
+        new Rng(9).fillUniform(sim, 0f, 1f);
+        for (int i = 0; i < 500 * 300; i++) {
+            sim.set(i, Math.round(sim.get(i) * 8) / 8f);
+        }
+        CsrMatrix a = CsrMatrix.topKPerRow(sim, 10);
+        float[][] d = a.toDense();
+        for (int r = 0; r < 500; r++) {
+            // Every kept entry is at least as large as every dropped one, and a dropped entry
+            // equal to the smallest kept one lies at a higher column than all kept ones of that value.
+            float minKept = Float.POSITIVE_INFINITY;
+            int lastTiedKept = -1;
+            boolean[] kept = new boolean[300];
+            for (int p = a.rowPtr()[r]; p < a.rowPtr()[r + 1]; p++) {
+                minKept = Math.min(minKept, a.values()[p]);
+                kept[a.colIdx()[p]] = true;
+            }
+            for (int p = a.rowPtr()[r]; p < a.rowPtr()[r + 1]; p++) {
+                if (a.values()[p] == minKept) {
+                    lastTiedKept = a.colIdx()[p];
+                }
+            }
+            for (int c = 0; c < 300; c++) {
+                if (kept[c]) {
+                    assertThat(d[r][c]).isEqualTo(sim.get(r, c));
+                } else {
+                    assertThat(sim.get(r, c)).isLessThanOrEqualTo(minKept);
+                    if (sim.get(r, c) == minKept) {
+                        assertThat(c).as("row %d", r).isGreaterThan(lastTiedKept);
+                    }
+                }
+            }
+        }
+        assertThat(a.nnz()).isEqualTo(5000);
+        CsrMatrix b = CsrMatrix.topKPerRow(sim, 10);
+        assertThat(b.colIdx()).containsExactly(a.colIdx());
+        assertThat(b.values()).containsExactly(a.values());
+    }
+
+    @Test
+    void symmetricNormalisationByRowSums() {
+        // A = [[0 1 2]; [1 0 0]; [2 0 2]], row sums 3, 1, 4: a01 = a10 = 1/√3, a02 = a20 = 2/√12,
+        // a22 = 2/√16 = 1/2.
+        CsrMatrix a = CsrMatrix.fromCoo(3, 3, new int[] {0, 0, 1, 2, 2}, new int[] {1, 2, 0, 0, 2},
+                new float[] {1, 2, 1, 2, 2}, CsrMatrix.Duplicates.ERROR);
+        double s3 = 1 / Math.sqrt(3);
+        double[][] expected = {{0, s3, s3}, {s3, 0, 0}, {s3, 0, 0.5}};
+        float[][] d = a.symmetricNormalized().toDense();
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+                assertThat((double) d[i][j]).as("(%d,%d)", i, j).isCloseTo(expected[i][j], within(1e-7));
+            }
+        }
+        assertThat(a.symmetricNormalized().nnz()).isEqualTo(5);
+        // Row 0 sums to 0: its factor is 0, so row 0 and column 0 become zeros; a11 = 1/√2·1/√2.
+        CsrMatrix signed = CsrMatrix.fromCoo(2, 2, new int[] {0, 0, 1, 1}, new int[] {0, 1, 0, 1},
+                new float[] {1, -1, 1, 1}, CsrMatrix.Duplicates.ERROR);
+        assertThat(signed.symmetricNormalized().toDense()).isDeepEqualTo(new float[][] {{0, 0}, {0, 0.5f}});
+        assertThatThrownBy(() -> CsrMatrix.fromCoo(1, 2, new int[0], new int[0], new float[0],
+                CsrMatrix.Duplicates.ERROR).symmetricNormalized()).hasMessageContaining("non-square");
+    }
+
+    @Test
+    void rowNormalisationMakesRowsSumToOne() {
+        // [[1 3]; [0 2]; [0 0]] → [[1/4 3/4]; [0 1]; [0 0]], the empty row left empty.
+        CsrMatrix a = CsrMatrix.fromCoo(3, 2, new int[] {0, 0, 1}, new int[] {0, 1, 1}, new float[] {1, 3, 2},
+                CsrMatrix.Duplicates.ERROR);
+        CsrMatrix n = a.rowNormalized();
+        assertThat(n.toDense()).isDeepEqualTo(new float[][] {{0.25f, 0.75f}, {0, 1}, {0, 0}});
+        assertThat(n.colIdx()).isSameAs(a.colIdx());
+    }
+
+    @Test
+    void knnGraphThenSymmetricNormalisationAsLatticeBuildsIt() {
+        // Cosine-like similarities of 3 items, k = 2 (self included, as in LATTICE):
+        // row 0 keeps (0: 1, 1: 0.8), row 1 keeps (1: 1, 0: 0.8), row 2 keeps (2: 1, 1: 0.6).
+        Tensor sim = Tensor.of(3, 3, 1f, 0.8f, 0.2f, 0.8f, 1f, 0.6f, 0.2f, 0.6f, 1f);
+        CsrMatrix g = CsrMatrix.topKPerRow(sim, 2).symmetricNormalized();
+        // Row sums 1.8, 1.8, 1.6: (0,1) = 0.8/1.8, (2,1) = 0.6/√(1.6·1.8), (2,2) = 1/1.6.
+        float[][] d = g.toDense();
+        assertThat((double) d[0][1]).isCloseTo(0.8 / 1.8, within(1e-7));
+        assertThat((double) d[0][0]).isCloseTo(1 / 1.8, within(1e-7));
+        assertThat((double) d[2][1]).isCloseTo(0.6 / Math.sqrt(1.6 * 1.8), within(1e-7));
+        assertThat((double) d[2][2]).isCloseTo(1 / 1.6, within(1e-7));
+        assertThat(d[0][2]).isZero();
+        assertThat(d[1][2]).isZero();
+    }
 }

@@ -1,0 +1,152 @@
+package org.diffmmj.autograd;
+
+import java.nio.FloatBuffer;
+
+import org.diffmmj.tensor.Blas;
+import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.RowKernels;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * Fused losses: each is one pass forward and one backward instead of a chain of ops, with the
+ * intermediates the chain would keep replaced by what its backward step needs.
+ */
+final class LossOps {
+
+    private LossOps() {
+    }
+
+    static Var logSigmoid(Tape tape, Var a) {
+        return ElementwiseOps.unary(tape, a, x -> (float) (Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)))),
+                (x, y) -> (float) (1 / (1 + Math.exp(x))));
+    }
+
+    /**
+     * The mean over each row of (a − b)², as a rows×1 column: rowMean(square(sub(a, b))) in one
+     * pass forward and one backward, with the same float arithmetic per element as those three
+     * ops, and no rows×cols intermediates (the diffusion loss over full interaction rows).
+     */
+    static Var rowMeanSquaredError(Tape tape, Var a, Var b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("rowMeanSquaredError: shapes differ, " + a.value.shape() + " vs "
+                    + b.value.shape());
+        }
+        int rows = a.rows();
+        int cols = a.cols();
+        float factor = 1f / cols;
+        Tensor out = tape.alloc(rows, 1);
+        FloatBuffer av = a.value.buffer();
+        FloatBuffer bv = b.value.buffer();
+        Parallel.forRange(rows, 64, (from, to) -> {
+            float[] as = new float[cols];
+            float[] bs = new float[cols];
+            for (int r = from; r < to; r++) {
+                av.get(r * cols, as, 0, cols);
+                bv.get(r * cols, bs, 0, cols);
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    float d = as[c] - bs[c];
+                    float squared = d * d;
+                    s += squared;
+                }
+                out.set(r, 0, (float) (s * factor));
+            }
+        });
+        Var y = tape.output(out, a, b);
+        tape.onBackward(y, () -> {
+            FloatBuffer ga = a.requiresGrad ? tape.gradOf(a).buffer() : null;
+            FloatBuffer gb = b.requiresGrad ? tape.gradOf(b).buffer() : null;
+            Parallel.forRange(rows, 64, (from, to) -> {
+                float[] as = new float[cols];
+                float[] bs = new float[cols];
+                float[] gs = new float[cols];
+                for (int r = from; r < to; r++) {
+                    float g = y.grad.get(r, 0) * factor;
+                    av.get(r * cols, as, 0, cols);
+                    bv.get(r * cols, bs, 0, cols);
+                    // d(mean)/d(d_c) = g·2·d_c, then +1 towards a and −1 towards b, as the
+                    // three separate ops would accumulate it.
+                    for (int c = 0; c < cols; c++) {
+                        bs[c] = g * (2f * (as[c] - bs[c]));
+                    }
+                    if (ga != null) {
+                        ga.get(r * cols, gs, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            gs[c] += bs[c];
+                        }
+                        ga.put(r * cols, gs, 0, cols);
+                    }
+                    if (gb != null) {
+                        gb.get(r * cols, gs, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            gs[c] -= bs[c];
+                        }
+                        gb.put(r * cols, gs, 0, cols);
+                    }
+                }
+            });
+        });
+        return y;
+    }
+
+    /**
+     * mean over n of [ logsumexp_r(⟨a_n, all_r⟩/τ) − ⟨a_n, all_{positives[n]}⟩/τ ]: one gemm for
+     * the logits, a max-shifted log-sum-exp per row, and the softmax kept for the backward pass.
+     */
+    static Var infoNce(Tape tape, Var anchors, Var all, int[] positives, float temperature) {
+        int n = anchors.rows();
+        int candidates = all.rows();
+        if (positives.length != n || anchors.cols() != all.cols()) {
+            throw new IllegalArgumentException("infoNce: " + n + " anchors of width " + anchors.cols() + ", "
+                    + positives.length + " positives, candidates of width " + all.cols());
+        }
+        for (int p : positives) {
+            if (p < 0 || p >= candidates) {
+                throw new IndexOutOfBoundsException("infoNce: positive " + p + " of " + candidates + " candidates");
+            }
+        }
+        Tensor probs = tape.alloc(n, candidates);
+        Blas.gemm(false, true, 1f / temperature, anchors.value, all.value, 0f, probs);
+        double[] rowLoss = new double[n];
+        FloatBuffer pb = probs.buffer();
+        RowKernels kernels = RowKernels.best();
+        Parallel.forRange(n, 16, (from, to) -> {
+            // Each row is copied out, turned into probabilities on the heap, and copied back:
+            // bulk copies are memcpy-fast, element access to the native buffer is not.
+            float[] row = new float[candidates];
+            for (int r = from; r < to; r++) {
+                int base = r * candidates;
+                pb.get(base, row, 0, candidates);
+                float max = kernels.max(row, candidates);
+                double positiveLogit = row[positives[r]];
+                double sum = kernels.expShiftedSum(row, candidates, max);
+                rowLoss[r] = max + Math.log(sum) - positiveLogit;
+                kernels.scale(row, candidates, (float) (1 / sum));
+                pb.put(base, row, 0, candidates);
+            }
+        });
+        double total = 0;
+        for (double l : rowLoss) {
+            total += l;
+        }
+        Tensor out = tape.alloc(1, 1);
+        out.set(0, 0, (float) (total / n));
+        Var y = tape.output(out, anchors, all);
+        tape.onBackward(y, () -> {
+            // d loss / d logits = (softmax − onehot(positive)) / n, then through logits = a·allᵀ/τ.
+            float g = y.grad.get(0, 0) / n;
+            for (int r = 0; r < n; r++) {
+                int i = r * candidates + positives[r];
+                pb.put(i, pb.get(i) - 1f);
+            }
+            float s = g / temperature;
+            if (anchors.requiresGrad) {
+                Blas.gemm(false, false, s, probs, all.value, 1f, tape.gradOf(anchors));
+            }
+            if (all.requiresGrad) {
+                Blas.gemm(true, false, s, probs, anchors.value, 1f, tape.gradOf(all));
+            }
+        });
+        return y;
+    }
+}

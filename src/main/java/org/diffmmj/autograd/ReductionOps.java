@@ -1,0 +1,225 @@
+package org.diffmmj.autograd;
+
+import java.nio.FloatBuffer;
+
+import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * Sums and means over rows or the whole tensor, and the row-wise ops built on a per-row
+ * reduction (L2 normalisation, dot products, softmax).
+ */
+final class ReductionOps {
+
+    private ReductionOps() {
+    }
+
+    /** x / max(‖x‖, eps) per row (torch.nn.functional.normalize). */
+    static Var rowL2Normalize(Tape tape, Var a, float eps) {
+        int rows = a.rows();
+        int cols = a.cols();
+        Tensor out = tape.alloc(rows, cols);
+        float[] norms = new float[rows];
+        FloatBuffer x = a.value.buffer();
+        FloatBuffer o = out.buffer();
+        int block = Math.max(1, Kernels.CHUNK / Math.max(1, cols));
+        // Blocks of rows are copied to the heap, where the loops vectorise, and back in bulk.
+        Parallel.forRange(rows, 256, (from, to) -> {
+            float[] xs = new float[Math.min(block, to - from) * cols];
+            for (int r0 = from; r0 < to; r0 += block) {
+                int nr = Math.min(block, to - r0);
+                x.get(r0 * cols, xs, 0, nr * cols);
+                for (int r = 0; r < nr; r++) {
+                    int base = r * cols;
+                    double s = 0;
+                    for (int c = 0; c < cols; c++) {
+                        float v = xs[base + c];
+                        s += v * v;
+                    }
+                    float norm = (float) Math.sqrt(s);
+                    norms[r0 + r] = norm;
+                    float inv = 1f / Math.max(norm, eps);
+                    for (int c = 0; c < cols; c++) {
+                        xs[base + c] *= inv;
+                    }
+                }
+                o.put(r0 * cols, xs, 0, nr * cols);
+            }
+        });
+        Var y = tape.output(out, a);
+        tape.onBackward(y, () -> {
+            FloatBuffer gy = y.grad.buffer();
+            FloatBuffer gx = tape.gradOf(a).buffer();
+            Parallel.forRange(rows, 256, (from, to) -> {
+                int len = Math.min(block, to - from) * cols;
+                float[] gys = new float[len];
+                float[] os = new float[len];
+                float[] gxs = new float[len];
+                for (int r0 = from; r0 < to; r0 += block) {
+                    int nr = Math.min(block, to - r0);
+                    gy.get(r0 * cols, gys, 0, nr * cols);
+                    o.get(r0 * cols, os, 0, nr * cols);
+                    gx.get(r0 * cols, gxs, 0, nr * cols);
+                    for (int r = 0; r < nr; r++) {
+                        int base = r * cols;
+                        float norm = norms[r0 + r];
+                        float inv = 1f / Math.max(norm, eps);
+                        // Below eps the output is x/eps, linear in x: no projection term.
+                        double dot = 0;
+                        if (norm > eps) {
+                            for (int c = 0; c < cols; c++) {
+                                dot += gys[base + c] * os[base + c];
+                            }
+                        }
+                        float d = (float) dot;
+                        for (int c = 0; c < cols; c++) {
+                            gxs[base + c] += (gys[base + c] - os[base + c] * d) * inv;
+                        }
+                    }
+                    gx.put(r0 * cols, gxs, 0, nr * cols);
+                }
+            });
+        });
+        return y;
+    }
+
+    /** Softmax over all entries of a small tensor (shape kept). */
+    static Var softmax(Tape tape, Var v) {
+        int n = v.rows() * v.cols();
+        Tensor out = tape.alloc(v.rows(), v.cols());
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, v.value.get(i));
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Math.exp(v.value.get(i) - max);
+        }
+        for (int i = 0; i < n; i++) {
+            out.set(i, (float) (Math.exp(v.value.get(i) - max) / sum));
+        }
+        Var y = tape.output(out, v);
+        tape.onBackward(y, () -> {
+            double dot = 0;
+            for (int i = 0; i < n; i++) {
+                dot += y.grad.get(i) * out.get(i);
+            }
+            Tensor g = tape.gradOf(v);
+            for (int i = 0; i < n; i++) {
+                g.set(i, g.get(i) + (float) (out.get(i) * (y.grad.get(i) - dot)));
+            }
+        });
+        return y;
+    }
+
+    /** Row-wise ⟨a_r, b_r⟩ as a column. */
+    static Var rowDot(Tape tape, Var a, Var b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("rowDot: shapes differ, " + a.value.shape() + " vs " + b.value.shape());
+        }
+        int rows = a.rows();
+        int cols = a.cols();
+        Tensor out = tape.alloc(rows, 1);
+        FloatBuffer av = a.value.buffer();
+        FloatBuffer bv = b.value.buffer();
+        Parallel.forRange(rows, 256, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    s += av.get(r * cols + c) * bv.get(r * cols + c);
+                }
+                out.set(r, 0, (float) s);
+            }
+        });
+        Var y = tape.output(out, a, b);
+        tape.onBackward(y, () -> {
+            FloatBuffer gy = y.grad.buffer();
+            FloatBuffer ga = a.requiresGrad ? tape.gradOf(a).buffer() : null;
+            FloatBuffer gb = b.requiresGrad ? tape.gradOf(b).buffer() : null;
+            Parallel.forRange(rows, 256, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    float g = gy.get(r);
+                    for (int c = 0; c < cols; c++) {
+                        int i = r * cols + c;
+                        if (ga != null) {
+                            ga.put(i, ga.get(i) + g * bv.get(i));
+                        }
+                        if (gb != null) {
+                            gb.put(i, gb.get(i) + g * av.get(i));
+                        }
+                    }
+                }
+            });
+        });
+        return y;
+    }
+
+    static Var rowReduce(Tape tape, Var a, float factor) {
+        int rows = a.rows();
+        int cols = a.cols();
+        Tensor out = tape.alloc(rows, 1);
+        FloatBuffer x = a.value.buffer();
+        Parallel.forRange(rows, 64, (from, to) -> {
+            float[] row = new float[cols];
+            for (int r = from; r < to; r++) {
+                x.get(r * cols, row, 0, cols);
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    s += row[c];
+                }
+                out.set(r, 0, (float) (s * factor));
+            }
+        });
+        Var y = tape.output(out, a);
+        tape.onBackward(y, () -> {
+            FloatBuffer gx = tape.gradOf(a).buffer();
+            Parallel.forRange(rows, 64, (from, to) -> {
+                float[] row = new float[cols];
+                for (int r = from; r < to; r++) {
+                    float g = y.grad.get(r, 0) * factor;
+                    gx.get(r * cols, row, 0, cols);
+                    for (int c = 0; c < cols; c++) {
+                        row[c] += g;
+                    }
+                    gx.put(r * cols, row, 0, cols);
+                }
+            });
+        });
+        return y;
+    }
+
+    static Var totalReduce(Tape tape, Var a, float factor) {
+        int n = a.rows() * a.cols();
+        FloatBuffer x = a.value.buffer();
+        int chunks = Math.max(1, Math.min(64, n / Kernels.GRAIN));
+        double[] partial = new double[chunks];
+        Parallel.forRange(chunks, 1, (from, to) -> {
+            for (int k = from; k < to; k++) {
+                int lo = (int) ((long) n * k / chunks);
+                int hi = (int) ((long) n * (k + 1) / chunks);
+                double s = 0;
+                for (int i = lo; i < hi; i++) {
+                    s += x.get(i);
+                }
+                partial[k] = s;
+            }
+        });
+        double total = 0;
+        for (double p : partial) {
+            total += p;
+        }
+        Tensor out = tape.alloc(1, 1);
+        out.set(0, 0, (float) (total * factor));
+        Var y = tape.output(out, a);
+        tape.onBackward(y, () -> {
+            float g = y.grad.get(0, 0) * factor;
+            FloatBuffer gx = tape.gradOf(a).buffer();
+            Parallel.forRange(n, Kernels.GRAIN, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    gx.put(i, gx.get(i) + g);
+                }
+            });
+        });
+        return y;
+    }
+}

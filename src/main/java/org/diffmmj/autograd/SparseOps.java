@@ -1,0 +1,81 @@
+package org.diffmmj.autograd;
+
+import java.nio.FloatBuffer;
+
+import org.diffmmj.sparse.CsrMatrix;
+import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * Products of a sparse matrix with a dense one (graph propagation).
+ */
+final class SparseOps {
+
+    private SparseOps() {
+    }
+
+    /** a·x for a constant sparse a; the backward pass multiplies by aᵀ. */
+    static Var spmm(Tape tape, CsrMatrix a, Var x) {
+        Tensor out = tape.alloc(a.rows(), x.cols());
+        a.multiplyInto(x.value, out, false);
+        Var y = tape.output(out, x);
+        tape.onBackward(y, () -> a.transposed().multiplyInto(y.grad, tape.gradOf(x), true));
+        return y;
+    }
+
+    static Var spmm(Tape tape, CsrMatrix structure, Var edgeValues, Var x) {
+        int nnz = structure.nnz();
+        if (edgeValues.rows() != nnz || edgeValues.cols() != 1) {
+            throw new IllegalArgumentException("spmm: edge values " + edgeValues.value.shape() + " for a pattern of "
+                    + nnz + " entries (needs " + nnz + "×1)");
+        }
+        if (x.rows() != structure.cols()) {
+            throw new IllegalArgumentException("spmm: " + structure.rows() + "×" + structure.cols() + " · "
+                    + x.value.shape());
+        }
+        CsrMatrix a = structure.withValues(edgeValues.value.toArray());
+        Tensor out = tape.alloc(a.rows(), x.cols());
+        a.multiplyInto(x.value, out, false);
+        Var y = tape.output(out, edgeValues, x);
+        tape.onBackward(y, () -> {
+            if (x.requiresGrad) {
+                a.transposed().multiplyInto(y.grad, tape.gradOf(x), true);
+            }
+            if (edgeValues.requiresGrad) {
+                addEdgeDots(a, y.grad, x.value, tape.gradOf(edgeValues));
+            }
+        });
+        return y;
+    }
+
+    /**
+     * out[p] += ⟨left[row_p], right[col_p]⟩ for every stored entry p (a sampled dense-dense
+     * product), each dot summed in double; rows in parallel, each entry written by one thread.
+     */
+    private static void addEdgeDots(CsrMatrix a, Tensor left, Tensor right, Tensor out) {
+        int d = left.cols();
+        int[] rowPtr = a.rowPtr();
+        int[] colIdx = a.colIdx();
+        FloatBuffer lb = left.buffer();
+        FloatBuffer rb = right.buffer();
+        FloatBuffer ob = out.buffer();
+        Parallel.forRange(a.rows(), Math.max(16, 4096 / Math.max(1, d)), (from, to) -> {
+            float[] lr = new float[d];
+            float[] rr = new float[d];
+            for (int i = from; i < to; i++) {
+                if (rowPtr[i] == rowPtr[i + 1]) {
+                    continue;
+                }
+                lb.get(i * d, lr, 0, d);
+                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                    rb.get(colIdx[p] * d, rr, 0, d);
+                    double s = 0;
+                    for (int c = 0; c < d; c++) {
+                        s += lr[c] * rr[c];
+                    }
+                    ob.put(p, ob.get(p) + (float) s);
+                }
+            }
+        });
+    }
+}

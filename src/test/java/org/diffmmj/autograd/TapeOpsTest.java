@@ -1,0 +1,374 @@
+package org.diffmmj.autograd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import java.util.function.Function;
+
+import org.junit.jupiter.api.Test;
+
+import org.diffmmj.random.Rng;
+import org.diffmmj.sparse.CsrMatrix;
+import org.diffmmj.tensor.BufferPool;
+import org.diffmmj.tensor.Tensor;
+
+/**
+ * The ops added with the split of Tape by family: each has a finite-difference gradient check
+ * and a forward case whose numbers are worked out by hand in the comments.
+ */
+class TapeOpsTest {
+
+    private static final float H = 1e-2f;
+    private static final double TOL = 2e-2;
+
+    private final Rng rng = new Rng(23);
+
+    private Parameter param(String name, int rows, int cols, float lo, float hi) {
+        Tensor t = Tensor.zeros(rows, cols);
+        rng.fillUniform(t, lo, hi);
+        return new Parameter(name, t);
+    }
+
+    private Parameter param(String name, int rows, int cols) {
+        return param(name, rows, cols, -1f, 1f);
+    }
+
+    /** Σ w ⊙ op(x) with a fixed random w, so the upstream gradient is not uniform. */
+    private void check(Function<Tape, Var> op, int rows, int cols, Parameter... ps) {
+        Tensor w = Tensor.zeros(rows, cols);
+        rng.fillUniform(w, -1f, 1f);
+        GradCheck.check(List.of(ps), tape -> tape.sum(tape.mul(op.apply(tape), tape.constant(w))), H, TOL);
+    }
+
+    /** The forward value of f on a no-grad tape, row-major. */
+    private static float[] forward(Function<Tape, Var> f) {
+        try (BufferPool pool = new BufferPool(); Tape tape = Tape.noGrad(pool)) {
+            return f.apply(tape).value().toArray();
+        }
+    }
+
+    private static Parameter fixed(String name, int rows, int cols, float... values) {
+        return new Parameter(name, Tensor.of(rows, cols, values));
+    }
+
+    /** Runs backward on Σ w ⊙ f(tape) after zeroing the parameters' gradients. */
+    private static void backward(Function<Tape, Var> f, Tensor w, Parameter... ps) {
+        for (Parameter p : ps) {
+            p.zeroGrad();
+        }
+        try (BufferPool pool = new BufferPool(); Tape tape = new Tape(pool)) {
+            tape.backward(tape.sum(tape.mul(f.apply(tape), tape.constant(w))));
+        }
+    }
+
+    // ---------------------------------------------------------------- broadcasting
+
+    @Test
+    void twoSidedBroadcastingByHand() {
+        Tensor col = Tensor.of(2, 1, 1, 2);
+        Tensor row = Tensor.of(1, 3, 10, 20, 30);
+        // [1; 2] + [10 20 30] = [[11 21 31]; [12 22 32]].
+        assertThat(forward(t -> t.add(t.constant(col), t.constant(row)))).containsExactly(11, 21, 31, 12, 22, 32);
+        assertThat(forward(t -> t.add(t.constant(row), t.constant(col)))).containsExactly(11, 21, 31, 12, 22, 32);
+        // [1; 2] − [10 20 30] = [[−9 −19 −29]; [−8 −18 −28]].
+        assertThat(forward(t -> t.sub(t.constant(col), t.constant(row))))
+                .containsExactly(-9, -19, -29, -8, -18, -28);
+        // [2; 3] ⊙ [4 5] = [[8 10]; [12 15]].
+        assertThat(forward(t -> t.mul(t.constant(Tensor.of(2, 1, 2, 3)), t.constant(Tensor.of(1, 2, 4, 5)))))
+                .containsExactly(8, 10, 12, 15);
+        // 10 − [[1 2]; [3 4]] = [[9 8]; [7 6]]: the scalar on the left.
+        assertThat(forward(t -> t.sub(t.constant(Tensor.of(1, 1, 10)), t.constant(Tensor.of(2, 2, 1, 2, 3, 4)))))
+                .containsExactly(9, 8, 7, 6);
+        // [[1 2]; [3 4]] / [2 4] = [[0.5 0.5]; [1.5 1]].
+        assertThat(forward(t -> t.div(t.constant(Tensor.of(2, 2, 1, 2, 3, 4)), t.constant(Tensor.of(1, 2, 2, 4)))))
+                .containsExactly(0.5f, 0.5f, 1.5f, 1f);
+    }
+
+    @Test
+    void twoSidedBroadcastGradientsAreSummedBackToEachShapeByHand() {
+        // L = Σ_rc a_r·b_c with a = [1; 2], b = [10 20 30]: ∂L/∂a_r = Σ_c b_c = 60, ∂L/∂b_c = Σ_r a_r = 3.
+        Parameter a = fixed("a", 2, 1, 1, 2);
+        Parameter b = fixed("b", 1, 3, 10, 20, 30);
+        backward(t -> t.mul(t.param(a), t.param(b)), Tensor.of(2, 3, 1, 1, 1, 1, 1, 1), a, b);
+        assertThat(a.grad().toArray()).containsExactly(60, 60);
+        assertThat(b.grad().toArray()).containsExactly(3, 3, 3);
+        // L = Σ_c (a_r − b_c) weighted by w = [[1 2 3]; [4 5 6]]: ∂L/∂a = row sums (6, 15),
+        // ∂L/∂b = −column sums (−5, −7, −9).
+        backward(t -> t.sub(t.param(a), t.param(b)), Tensor.of(2, 3, 1, 2, 3, 4, 5, 6), a, b);
+        assertThat(a.grad().toArray()).containsExactly(6, 15);
+        assertThat(b.grad().toArray()).containsExactly(-5, -7, -9);
+    }
+
+    @Test
+    void divisionGradientsByHand() {
+        // y = 6 / [2 3]; L = Σ y: ∂L/∂a = 1/2 + 1/3 = 5/6, ∂L/∂b = −6/b² = (−1.5, −2/3).
+        Parameter a = fixed("a", 1, 1, 6);
+        Parameter b = fixed("b", 1, 2, 2, 3);
+        backward(t -> t.div(t.param(a), t.param(b)), Tensor.of(1, 2, 1, 1), a, b);
+        assertThat((double) a.grad().get(0)).isCloseTo(5.0 / 6, within(1e-6));
+        assertThat((double) b.grad().get(0)).isCloseTo(-1.5, within(1e-6));
+        assertThat((double) b.grad().get(1)).isCloseTo(-2.0 / 3, within(1e-6));
+    }
+
+    @Test
+    void everyBroadcastPairForAddSubMulDiv() {
+        int[][][] pairs = {
+                {{3, 1}, {1, 4}}, {{1, 4}, {3, 1}}, {{3, 1}, {3, 4}}, {{1, 4}, {3, 4}}, {{1, 1}, {3, 4}},
+                {{3, 4}, {1, 1}}, {{3, 4}, {3, 1}}, {{3, 4}, {1, 4}}, {{3, 4}, {3, 4}}, {{1, 1}, {3, 1}}};
+        for (int[][] pair : pairs) {
+            Parameter a = param("a" + pair[0][0] + "x" + pair[0][1], pair[0][0], pair[0][1]);
+            Parameter b = param("b" + pair[1][0] + "x" + pair[1][1], pair[1][0], pair[1][1]);
+            Parameter positive = param("q" + pair[1][0] + "x" + pair[1][1], pair[1][0], pair[1][1], 0.5f, 2f);
+            int rows = Math.max(pair[0][0], pair[1][0]);
+            int cols = Math.max(pair[0][1], pair[1][1]);
+            check(t -> t.add(t.param(a), t.param(b)), rows, cols, a, b);
+            check(t -> t.sub(t.param(a), t.param(b)), rows, cols, a, b);
+            check(t -> t.mul(t.param(a), t.param(b)), rows, cols, a, b);
+            check(t -> t.div(t.param(a), t.param(positive)), rows, cols, a, positive);
+        }
+    }
+
+    @Test
+    void twoSidedBroadcastEqualsTheExplicitExpansionBitForBit() {
+        // Large enough for the parallel paths: r×1 + 1×c must equal (0_{r×c} + r×1) + 1×c,
+        // which only uses the one-sided broadcasts, in value and in both gradients.
+        int rows = 70;
+        int cols = 1300;
+        Parameter a1 = param("a1", rows, 1);
+        Parameter b1 = param("b1", 1, cols);
+        Parameter a2 = new Parameter("a2", a1.value().copy());
+        Parameter b2 = new Parameter("b2", b1.value().copy());
+        Tensor w = Tensor.zeros(rows, cols);
+        rng.fillUniform(w, -1f, 1f);
+        Tensor zeros = Tensor.zeros(rows, cols);
+        float[] twoSided = forward(t -> t.mul(t.add(t.constant(a1.value()), t.constant(b1.value())), t.constant(w)));
+        float[] expanded = forward(t -> t.mul(t.add(t.add(t.constant(zeros), t.constant(a2.value())),
+                t.constant(b2.value())), t.constant(w)));
+        assertThat(twoSided).containsExactly(expanded);
+        backward(t -> t.mul(t.param(a1), t.param(b1)), w, a1, b1);
+        backward(t -> t.mul(t.add(t.constant(zeros), t.param(a2)), t.param(b2)), w, a2, b2);
+        assertThat(a1.grad().toArray()).containsExactly(a2.grad().toArray());
+        assertThat(b1.grad().toArray()).containsExactly(b2.grad().toArray());
+    }
+
+    @Test
+    void incompatibleShapesAreRefused() {
+        assertThatThrownBy(() -> forward(t -> t.add(t.constant(Tensor.zeros(2, 3)), t.constant(Tensor.zeros(3, 2)))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("add: cannot broadcast");
+        assertThatThrownBy(() -> forward(t -> t.div(t.constant(Tensor.zeros(2, 3)), t.constant(Tensor.zeros(1, 2)))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("div: cannot broadcast");
+    }
+
+    // ---------------------------------------------------------------- element-wise functions
+
+    @Test
+    void elementWiseFunctionsByHand() {
+        assertThat(forward(t -> t.relu(t.constant(Tensor.of(1, 4, -2, 0, 3, -0.5f))))).containsExactly(0, 0, 3, 0);
+        assertThat(forward(t -> t.sqrt(t.constant(Tensor.of(1, 3, 4, 9, 0.25f))))).containsExactly(2, 3, 0.5f);
+        assertThat(forward(t -> t.rsqrt(t.constant(Tensor.of(1, 3, 4, 0.25f, 1))))).containsExactly(0.5f, 2, 1);
+        assertThat(forward(t -> t.pow(t.constant(Tensor.of(1, 3, 2, 3, -2)), 3f))).containsExactly(8, 27, -8);
+        assertThat(forward(t -> t.pow(t.constant(Tensor.of(1, 2, 4, 2)), -1f))).containsExactly(0.25f, 0.5f);
+        assertThat(forward(t -> t.pow(t.constant(Tensor.of(1, 1, 16)), 0.5f))).containsExactly(4);
+    }
+
+    @Test
+    void elementWiseDerivativesByHand() {
+        // relu' = [0, 1]; sqrt'(4) = 1/4; rsqrt'(4) = −4^(−3/2)/2 = −1/16; (x³)' at 2 = 12.
+        Parameter x = fixed("x", 1, 2, -1, 2);
+        backward(t -> t.relu(t.param(x)), Tensor.of(1, 2, 1, 1), x);
+        assertThat(x.grad().toArray()).containsExactly(0, 1);
+        Parameter four = fixed("four", 1, 1, 4);
+        backward(t -> t.sqrt(t.param(four)), Tensor.of(1, 1, 1), four);
+        assertThat(four.grad().get(0)).isEqualTo(0.25f);
+        backward(t -> t.rsqrt(t.param(four)), Tensor.of(1, 1, 1), four);
+        assertThat(four.grad().get(0)).isEqualTo(-0.0625f);
+        Parameter two = fixed("two", 1, 1, 2);
+        backward(t -> t.pow(t.param(two), 3f), Tensor.of(1, 1, 1), two);
+        assertThat((double) two.grad().get(0)).isCloseTo(12, within(1e-5));
+        backward(t -> t.pow(t.param(two), 0f), Tensor.of(1, 1, 1), two);
+        assertThat(two.grad().get(0)).isEqualTo(0f);
+    }
+
+    @Test
+    void elementWiseFunctionGradients() {
+        // Entries away from relu's kink at 0, on both sides of it.
+        Parameter mixed = fixed("mixed", 2, 3, -1f, 0.4f, -0.3f, 0.9f, 0.2f, -0.6f);
+        check(t -> t.relu(t.param(mixed)), 2, 3, mixed);
+        Parameter positive = param("positive", 3, 4, 0.5f, 2f);
+        check(t -> t.sqrt(t.param(positive)), 3, 4, positive);
+        check(t -> t.rsqrt(t.param(positive)), 3, 4, positive);
+        check(t -> t.pow(t.param(positive), 0.5f), 3, 4, positive);
+        check(t -> t.pow(t.param(positive), -1.5f), 3, 4, positive);
+        Parameter any = param("any", 3, 4, -1.5f, 1.5f);
+        check(t -> t.pow(t.param(any), 3f), 3, 4, any);
+        check(t -> t.pow(t.param(any), 2f), 3, 4, any);
+    }
+
+    // ---------------------------------------------------------------- matrices and indexing
+
+    @Test
+    void transposeByHandAndAcrossBlocks() {
+        // [[1 2 3]; [4 5 6]]ᵀ = [[1 4]; [2 5]; [3 6]].
+        assertThat(forward(t -> t.transpose(t.constant(Tensor.of(2, 3, 1, 2, 3, 4, 5, 6)))))
+                .containsExactly(1, 4, 2, 5, 3, 6);
+        // 150 rows: more than two of the kernel's 64-row blocks, the last one partial.
+        Tensor big = Tensor.zeros(150, 37);
+        rng.fillUniform(big, -1f, 1f);
+        float[] tr = forward(t -> t.transpose(t.constant(big)));
+        for (int r = 0; r < 150; r++) {
+            for (int c = 0; c < 37; c++) {
+                assertThat(tr[c * 150 + r]).isEqualTo(big.get(r, c));
+            }
+        }
+        Parameter a = param("a", 3, 4);
+        check(t -> t.transpose(t.param(a)), 4, 3, a);
+        Parameter tall = param("tall", 70, 3);
+        check(t -> t.transpose(t.param(tall)), 3, 70, tall);
+    }
+
+    @Test
+    void scatterAddRowsByHand() {
+        // index [2, 0, 2]: out[0] = src[1] = (3, 4), out[1] = 0, out[2] = src[0] + src[2] = (6, 8).
+        Parameter src = fixed("src", 3, 2, 1, 2, 3, 4, 5, 6);
+        int[] index = {2, 0, 2};
+        assertThat(forward(t -> t.scatterAddRows(t.constant(src.value()), index, 3))).containsExactly(3, 4, 0, 0, 6, 8);
+        // ∂/∂src[k] of Σ w ⊙ out is w[index[k]]: rows w[2], w[0], w[2].
+        backward(t -> t.scatterAddRows(t.param(src), index, 3), Tensor.of(3, 2, 1, 10, 100, 1000, 2, 20), src);
+        assertThat(src.grad().toArray()).containsExactly(2, 20, 1, 10, 2, 20);
+    }
+
+    @Test
+    void scatterAddRowsGradientWithDuplicatesAndItsAdjointOfGather() {
+        Parameter src = param("src", 5, 3);
+        check(t -> t.scatterAddRows(t.param(src), new int[] {2, 0, 2, 3, 2}, 4), 4, 3, src);
+        // ⟨gather(x, idx), y⟩ = ⟨x, scatterAdd(y, idx)⟩ for any x and y.
+        Tensor x = Tensor.zeros(4, 3);
+        Tensor y = Tensor.zeros(5, 3);
+        rng.fillUniform(x, -1f, 1f);
+        rng.fillUniform(y, -1f, 1f);
+        int[] idx = {2, 0, 2, 3, 2};
+        float[] gathered = forward(t -> t.gatherRows(t.constant(x), idx));
+        float[] scattered = forward(t -> t.scatterAddRows(t.constant(y), idx, 4));
+        double left = 0;
+        double right = 0;
+        for (int i = 0; i < gathered.length; i++) {
+            left += gathered[i] * y.get(i);
+        }
+        for (int i = 0; i < scattered.length; i++) {
+            right += x.get(i) * scattered[i];
+        }
+        assertThat(left).isCloseTo(right, within(1e-5));
+        assertThatThrownBy(() -> forward(t -> t.scatterAddRows(t.constant(y), new int[] {0, 1, 4, 0, 0}, 4)))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void cosineSimilarityByHand() {
+        // a = [(3,4); (1,0)], b = [(4,3); (0,2); (0,0)]: cos(a0,b0) = 24/25, cos(a0,b1) = 8/10,
+        // cos(a1,b0) = 4/5, cos(a1,b1) = 0; the zero row of b gives 0, not NaN.
+        float[] cos = forward(t -> t.cosineSimilarity(t.constant(Tensor.of(2, 2, 3, 4, 1, 0)),
+                t.constant(Tensor.of(3, 2, 4, 3, 0, 2, 0, 0))));
+        float[] expected = {0.96f, 0.8f, 0f, 0.8f, 0f, 0f};
+        for (int i = 0; i < expected.length; i++) {
+            assertThat((double) cos[i]).as("entry %d", i).isCloseTo(expected[i], within(1e-6));
+        }
+    }
+
+    @Test
+    void cosineSimilarityGradients() {
+        Parameter a = param("a", 3, 4);
+        Parameter b = param("b", 5, 4);
+        check(t -> t.cosineSimilarity(t.param(a), t.param(b)), 3, 5, a, b);
+        check(t -> {
+            Var v = t.param(a);
+            return t.cosineSimilarity(v, v);
+        }, 3, 3, a);
+    }
+
+    // ---------------------------------------------------------------- sparse with learned values
+
+    /** (0,0), (0,2), (1,1) of a 2×3 matrix, with values the learned ones must override. */
+    private static CsrMatrix pattern() {
+        return CsrMatrix.fromCoo(2, 3, new int[] {0, 0, 1}, new int[] {0, 2, 1}, new float[] {7, 7, 7},
+                CsrMatrix.Duplicates.ERROR);
+    }
+
+    @Test
+    void sparseTimesDenseWithEdgeValuesByHand() {
+        // A = [[2 0 −1]; [0 3 0]], x = [[1 2]; [3 4]; [5 6]]: A·x = [[−3 −2]; [9 12]].
+        CsrMatrix s = pattern();
+        Parameter v = fixed("v", 3, 1, 2, -1, 3);
+        Parameter x = fixed("x", 3, 2, 1, 2, 3, 4, 5, 6);
+        assertThat(forward(t -> t.spmm(s, t.constant(v.value()), t.constant(x.value()))))
+                .containsExactly(-3, -2, 9, 12);
+        // With w = [[1 0]; [0 1]]: ∂L/∂v_e = ⟨w[row_e], x[col_e]⟩ = (1, 5, 4), ∂L/∂x = Aᵀ·w =
+        // [[2 0]; [0 3]; [−1 0]].
+        backward(t -> t.spmm(s, t.param(v), t.param(x)), Tensor.of(2, 2, 1, 0, 0, 1), v, x);
+        assertThat(v.grad().toArray()).containsExactly(1, 5, 4);
+        assertThat(x.grad().toArray()).containsExactly(2, 0, 0, 3, -1, 0);
+        assertThat(s.values()).containsExactly(7, 7, 7);
+    }
+
+    @Test
+    void sparseTimesDenseWithEdgeValuesGradients() {
+        CsrMatrix s = CsrMatrix.fromCoo(4, 5, new int[] {0, 0, 1, 2, 2, 3, 3}, new int[] {0, 3, 1, 0, 4, 2, 3},
+                new float[7], CsrMatrix.Duplicates.ERROR);
+        Parameter v = param("v", 7, 1);
+        Parameter x = param("x", 5, 3);
+        check(t -> t.spmm(s, t.param(v), t.param(x)), 4, 3, v, x);
+        assertThatThrownBy(() -> forward(t -> t.spmm(s, t.constant(Tensor.zeros(6, 1)), t.constant(x.value()))))
+                .hasMessageContaining("7×1");
+    }
+
+    @Test
+    void edgeValuesComputedFromEmbeddingsAsAGrcnLayerWould() {
+        // v_e = σ(⟨u[row_e], x[col_e]⟩), then A(v)·x: x reaches the loss through both.
+        CsrMatrix s = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 1, 2, 2}, new int[] {1, 3, 0, 2, 3}, new float[5],
+                CsrMatrix.Duplicates.ERROR);
+        assertThat(s.rowIdx()).containsExactly(0, 0, 1, 2, 2);
+        Parameter u = param("u", 3, 2);
+        Parameter x = param("x", 4, 2);
+        check(t -> {
+            Var xs = t.param(x);
+            Var edges = t.sigmoid(t.rowDot(t.gatherRows(t.param(u), s.rowIdx()), t.gatherRows(xs, s.colIdx())));
+            return t.spmm(s, edges, xs);
+        }, 3, 2, u, x);
+    }
+
+    // ---------------------------------------------------------------- constants
+
+    @Test
+    void normalDrawsWhatFillNormalDrawsAndLeavesTheRngInTheSameState() {
+        // 3×20000 spans several of Rng's fill blocks.
+        Rng mine = new Rng(42);
+        Rng theirs = new Rng(42);
+        Tensor expected = Tensor.zeros(3, 20000);
+        theirs.fillNormal(expected, 0f, 1f);
+        float[] drawn = forward(t -> t.normal(3, 20000, mine));
+        assertThat(drawn).containsExactly(expected.toArray());
+        assertThat(mine.nextLong()).isEqualTo(theirs.nextLong());
+    }
+
+    @Test
+    void denseRowsAndArrayConstantsByHand() {
+        // m = [[0 1 0 2]; [0 0 0 0]; [3 0 0 0]]; rows (2, 0, 1, 2).
+        CsrMatrix m = CsrMatrix.fromCoo(3, 4, new int[] {0, 0, 2}, new int[] {1, 3, 0}, new float[] {1, 2, 3},
+                CsrMatrix.Duplicates.ERROR);
+        try (BufferPool pool = new BufferPool(); Tape tape = Tape.noGrad(pool)) {
+            // The pool hands back dirty memory: the zeros must be written.
+            Tensor dirty = pool.acquire(4, 4);
+            dirty.fill(9f);
+            dirty.close();
+            Var d = tape.denseRows(m, new int[] {2, 0, 1, 2});
+            assertThat(d.rows()).isEqualTo(4);
+            assertThat(d.value().toArray()).containsExactly(3, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0);
+            assertThat(d.requiresGrad()).isFalse();
+            Var c = tape.constant(2, 2, new float[] {1, 2, 3, 4});
+            assertThat(c.value().get(1, 0)).isEqualTo(3f);
+            assertThatThrownBy(() -> tape.constant(2, 2, new float[3])).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> tape.denseRows(m, new int[] {3})).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+}
