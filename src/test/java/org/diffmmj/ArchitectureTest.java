@@ -89,6 +89,23 @@ class ArchitectureTest {
         assertThat(deps.get("serve")).doesNotContain("cli", "train");
     }
 
+    @Test
+    void modelsNeverTouchTheEnginesMemoryOrThreads() throws IOException {
+        Pattern internals = Pattern.compile("BufferPool|\\.pool\\(\\)|\\.buffer\\(\\)|\\.pointer\\(\\)|Parallel\\.|FloatBuffer");
+        List<String> offenders = new ArrayList<>();
+        for (String pkg : List.of("model", "diffusion")) {
+            try (Stream<Path> files = Files.walk(ROOT.resolve(pkg))) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    Matcher m = internals.matcher(Files.readString(f));
+                    if (m.find()) {
+                        offenders.add(ROOT.relativize(f) + ": " + m.group());
+                    }
+                }
+            }
+        }
+        assertThat(offenders).as("model code reaching into the engine's buffers, pool or threads").isEmpty();
+    }
+
     private static Set<String> union(Set<String> a, String... more) {
         Set<String> s = new TreeSet<>(a);
         s.addAll(List.of(more));

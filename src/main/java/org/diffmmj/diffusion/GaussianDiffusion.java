@@ -1,11 +1,9 @@
 package org.diffmmj.diffusion;
 
-import java.nio.FloatBuffer;
 
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.random.Rng;
-import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
 
 /**
@@ -40,9 +38,8 @@ public final class GaussianDiffusion {
         for (int b = 0; b < batch; b++) {
             t[b] = rng.nextInt(schedule.steps());
         }
-        Tensor noisy = tape.pool().acquire(batch, x0.cols());
-        rng.fillNormal(noisy, 0f, 1f);
-        return lossAt(tape, denoiser, x0, t, noisy, true, rng);
+        Var noise = tape.normal(batch, x0.cols(), rng);
+        return lossAt(tape, denoiser, x0, t, noise, true, rng);
     }
 
     /**
@@ -55,39 +52,24 @@ public final class GaussianDiffusion {
             throw new IllegalArgumentException("timesteps/noise do not match the " + x0.rows() + "×" + x0.cols()
                     + " batch");
         }
-        Tensor noisy = tape.pool().acquire(x0.rows(), x0.cols());
-        noisy.copyFrom(noise);
-        return lossAt(tape, denoiser, x0, t.clone(), noisy, dropout, rng);
+        return lossAt(tape, denoiser, x0, t.clone(), tape.constant(noise), dropout, rng);
     }
 
-    /** {@code noisy} holds the noise on entry and x_t after; it is adopted by the tape. */
-    private Training lossAt(Tape tape, Denoiser denoiser, Var x0, int[] t, Tensor noisy, boolean dropout, Rng rng) {
+    private Training lossAt(Tape tape, Denoiser denoiser, Var x0, int[] t, Var noise, boolean dropout, Rng rng) {
         int batch = x0.rows();
-        int items = x0.cols();
-        Tensor weight = tape.pool().acquire(batch, 1);
+        float[] signal = new float[batch];
+        float[] spread = new float[batch];
+        float[] weight = new float[batch];
         for (int b = 0; b < batch; b++) {
-            weight.set(b, 0, (float) schedule.lossWeight(t[b]));
+            signal[b] = (float) Math.sqrt(schedule.alphaCumprod(t[b]));
+            spread[b] = (float) Math.sqrt(1 - schedule.alphaCumprod(t[b]));
+            weight[b] = (float) schedule.lossWeight(t[b]);
         }
-        FloatBuffer xs = x0.value().buffer();
-        FloatBuffer xt = noisy.buffer();
-        Parallel.forRange(batch, 16, (from, to) -> {
-            float[] x0Row = new float[items];
-            float[] row = new float[items];
-            for (int b = from; b < to; b++) {
-                float signal = (float) Math.sqrt(schedule.alphaCumprod(t[b]));
-                float noise = (float) Math.sqrt(1 - schedule.alphaCumprod(t[b]));
-                int base = b * items;
-                xs.get(base, x0Row, 0, items);
-                xt.get(base, row, 0, items);
-                for (int i = 0; i < items; i++) {
-                    row[i] = signal * x0Row[i] + noise * row[i];
-                }
-                xt.put(base, row, 0, items);
-            }
-        });
-        Var predicted = denoiser.forward(tape, tape.adopt(noisy), t, dropout, rng);
+        // q(x_t | x_0): x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, one coefficient per row.
+        Var xt = tape.add(tape.mul(x0, tape.constant(batch, 1, signal)), tape.mul(noise, tape.constant(batch, 1, spread)));
+        Var predicted = denoiser.forward(tape, xt, t, dropout, rng);
         Var mse = tape.rowMeanSquaredError(x0, predicted);
-        return new Training(predicted, tape.mean(tape.mul(mse, tape.adopt(weight))));
+        return new Training(predicted, tape.mean(tape.mul(mse, tape.constant(batch, 1, weight))));
     }
 
     /**

@@ -9,6 +9,13 @@ public final class InteractionGraphs {
     private InteractionGraphs() {
     }
 
+    /** The users × items 0/1 interaction matrix R (rows are users' interaction rows). */
+    public static CsrMatrix interactionMatrix(Interactions r) {
+        float[] ones = new float[r.size()];
+        java.util.Arrays.fill(ones, 1f);
+        return new CsrMatrix(r.users(), r.items(), r.userPtr(), r.userItems(), ones);
+    }
+
     /** DiffMM's Â = D^-1/2 (A + I) D^-1/2 over the (U+I)-node bipartite graph (section 1). */
     public static CsrMatrix withSelfLoops(Interactions r) {
         return CsrMatrix.normalizedBipartite(r.users(), r.items(), r.pairUsers(), r.pairItems());

@@ -67,7 +67,7 @@ public final class EmbeddingScorer implements ScoreSource {
                 }
             }
             Blas.gemm(false, true, 1f, batch, itemEmbeddings, 0f, scores);
-            scores.buffer().get(0, out, 0, users.length * n);
+            scores.copyTo(out, 0);
         }
     }
 

@@ -92,6 +92,11 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** Copies every value, row-major, into dst from dstOffset. */
+    public void copyTo(float[] dst, int dstOffset) {
+        buffer.get(0, dst, dstOffset, rows * cols);
+    }
+
     public void copyRowTo(int r, float[] dst, int dstOffset) {
         buffer.get(r * cols, dst, dstOffset, cols);
     }

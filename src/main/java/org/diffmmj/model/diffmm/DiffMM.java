@@ -52,6 +52,8 @@ public final class DiffMM extends Module implements Recommender {
 
     private final DiffMMConfig config;
     private final Interactions train;
+    /** R, users × items: the denoisers' input rows. */
+    private final CsrMatrix trainRows;
     private final int users;
     private final int items;
     private final Embedding userEmbeddings;
@@ -74,6 +76,7 @@ public final class DiffMM extends Module implements Recommender {
         }
         this.config = config;
         this.train = data.train();
+        this.trainRows = InteractionGraphs.interactionMatrix(train);
         this.users = data.users();
         this.items = data.items();
         this.userEmbeddings = register(new Embedding("user_embeddings", Init.xavierUniform(users, config.dim(), rng)));
@@ -159,7 +162,7 @@ public final class DiffMM extends Module implements Recommender {
                 int size = Math.min(config.diffusionBatch(), users - start);
                 int[] batch = java.util.Arrays.copyOfRange(order, start, start + size);
                 try (Tape tape = tapes.recording()) {
-                    Var x0 = InteractionRows.of(tape, train, batch);
+                    Var x0 = tape.denseRows(trainRows, batch);
                     Var x0ItemEmb = tape.matmul(x0, tape.constant(itemEmb));
                     Var loss = null;
                     for (int m = 0; m < denoisers.size(); m++) {

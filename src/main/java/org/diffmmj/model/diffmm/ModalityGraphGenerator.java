@@ -7,6 +7,7 @@ import org.diffmmj.diffusion.Denoiser;
 import org.diffmmj.diffusion.GaussianDiffusion;
 import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
+import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.nn.Tapes;
 import org.diffmmj.tensor.TopK;
 
@@ -30,6 +31,7 @@ public final class ModalityGraphGenerator {
     /** The (user, item) edges: {@code topK} items per user, user-major. */
     public int[][] edges(Denoiser denoiser, Interactions train, Tapes tapes) {
         int users = train.users();
+        CsrMatrix rows = InteractionGraphs.interactionMatrix(train);
         int[] edgeUsers = new int[users * topK];
         int[] edgeItems = new int[users * topK];
         for (int start = 0; start < users; start += batchUsers) {
@@ -39,7 +41,7 @@ public final class ModalityGraphGenerator {
                 batch[k] = start + k;
             }
             try (Tape tape = tapes.noGrad()) {
-                Var denoised = diffusion.reverse(tape, denoiser, InteractionRows.of(tape, train, batch));
+                Var denoised = diffusion.reverse(tape, denoiser, tape.denseRows(rows, batch));
                 int[] top = TopK.rows(denoised.value(), topK);
                 for (int r = 0; r < size; r++) {
                     for (int j = 0; j < topK; j++) {
