@@ -24,22 +24,32 @@ public final class ModelRegistry {
     private ModelRegistry() {
     }
 
-    private static void register(ModelDefinition<?> definition) {
-        if (MODELS.put(definition.name(), definition) != null) {
-            throw new IllegalStateException("two models are named " + definition.name());
+    /**
+     * Adds a model defined outside this library (an application's own), before anything looks it
+     * up; a name already taken is refused.
+     */
+    public static synchronized void register(ModelDefinition<?> definition) {
+        if (MODELS.containsKey(definition.name())) {
+            throw new IllegalStateException("a model named " + definition.name() + " is already registered");
         }
+        MODELS.put(definition.name(), definition);
     }
 
-    public static List<ModelDefinition<?>> all() {
+    /** Whether a model of that name is registered. */
+    public static synchronized boolean contains(String name) {
+        return MODELS.containsKey(name);
+    }
+
+    public static synchronized List<ModelDefinition<?>> all() {
         return List.copyOf(MODELS.values());
     }
 
-    public static List<String> names() {
+    public static synchronized List<String> names() {
         return List.copyOf(MODELS.keySet());
     }
 
     /** The model called {@code name}; an unknown name is refused with the list of known ones. */
-    public static ModelDefinition<?> get(String name) {
+    public static synchronized ModelDefinition<?> get(String name) {
         ModelDefinition<?> d = MODELS.get(name);
         if (d == null) {
             throw new IllegalArgumentException("unknown model '" + name + "'; choose one of " + names()

@@ -62,6 +62,14 @@ public final class RecommendationService {
 
     /** {@code precompute} = 0 scores every request live. */
     public RecommendationService(SavedModel model, int precompute) {
+        this(model, precompute, null);
+    }
+
+    /**
+     * {@code data}: the dataset a model without saved embeddings is rebuilt on (null: read again
+     * from the directory it was trained on); unused for dot-product models.
+     */
+    public RecommendationService(SavedModel model, int precompute, org.diffmmj.data.Dataset data) {
         if (precompute < 0) {
             throw new IllegalArgumentException("precompute must be >= 0, got " + precompute);
         }
@@ -78,7 +86,7 @@ public final class RecommendationService {
             this.itemEmb = scorer.itemEmbeddings().toArray();
         } else {
             try {
-                this.generalScores = model.scorer(null);
+                this.generalScores = model.scorer(data);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException("rebuilding " + model.modelName() + " needs its training data", e);
             }

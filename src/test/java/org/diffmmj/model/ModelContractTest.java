@@ -47,7 +47,9 @@ class ModelContractTest {
     @TempDir
     Path dir;
 
+    /** Every registered model, and a test model that scores without embeddings (DiffRec's kind). */
     static Stream<String> models() {
+        RowDecoderModel.ensureRegistered();
         return ModelRegistry.names().stream();
     }
 
@@ -151,11 +153,13 @@ class ModelContractTest {
         int[] users = {0, 5, 17, 35};
         float[] trained = new float[users.length * DATA.items()];
         Map<String, Double> trainedTest;
+        boolean trainedWithEmbeddings;
         Evaluator evaluator = Evaluator.defaults();
         Path file = dir.resolve(name + ".ckpt");
         try (Recommender m = d.create(config, DATA, new Rng(8))) {
             new Trainer(training(1)).fit(m, DATA, Map.of(), null);
             try (ScoreSource s = m.scorer()) {
+                trainedWithEmbeddings = s instanceof EmbeddingScorer;
                 s.score(users, trained);
                 trainedTest = evaluator.evaluate(s, DATA.train(), DATA.test()).values();
             }
@@ -172,7 +176,15 @@ class ModelContractTest {
             if (!saved.hasEmbeddings()) {
                 loaded.close();
             }
-            RecommendationService service = new RecommendationService(saved, 5);
+            assertThat(saved.hasEmbeddings()).isEqualTo(trainedWithEmbeddings);
+            RecommendationService service = new RecommendationService(saved, 5, DATA);
+            String anItem = saved.itemIds().externalId(3);
+            if (trainedWithEmbeddings) {
+                assertThat(service.similarItems(anItem, 4)).hasSize(4).noneMatch(s -> s.item().equals(anItem));
+            } else {
+                assertThatThrownBy(() -> service.similarItems(anItem, 4)).isInstanceOf(UnsupportedOperationException.class)
+                        .hasMessageContaining("no item embeddings");
+            }
             for (int r = 0; r < users.length; r++) {
                 int u = users[r];
                 var top = service.recommend(saved.userIds().externalId(u), 5, false);
