@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.DataFormat;
@@ -38,12 +39,8 @@ public final class RunOptions {
             description = "Sets one key (repeatable), over --config files; e.g. --set temp=0.2 --set dims=1000,200.")
     List<String> assignments = new ArrayList<>();
 
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "Dataset directory (default: the embedded synthetic dataset, generated once into ~/.cache/diffmm-j).")
-    Path data;
-
-    @Option(names = "--format", paramLabel = "FORMAT", description = "authors, mmrec or csv (default: detected from the files).")
-    String format;
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
 
     @Option(names = "--dim", paramLabel = "D", description = "Embedding size (key dim; default 64).")
     Integer dim;
@@ -78,8 +75,8 @@ public final class RunOptions {
         Map<String, Object> flags = new LinkedHashMap<>();
         flags.put("model", model);
         flags.put("preset", preset);
-        flags.put("data", data == null ? null : data.toString());
-        flags.put("format", format);
+        flags.put("data", dataOptions.data == null ? null : dataOptions.data.toString());
+        flags.put("format", dataOptions.format);
         flags.put("dim", dim);
         flags.put("reg", reg);
         flags.put("layers", layers);

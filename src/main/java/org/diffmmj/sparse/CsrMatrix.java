@@ -110,30 +110,36 @@ public final class CsrMatrix {
         return new CsrMatrix(rows, cols, rowPtr, colIdx, newValues, pattern);
     }
 
+    /** The pattern's transpose layout, computed once per pattern that is shared by several value sets. */
     private TransposeLayout layout() {
         TransposeLayout l = pattern.layout;
         if (l == null) {
-            int[] ptr = new int[cols + 1];
-            for (int c : colIdx) {
-                ptr[c + 1]++;
-            }
-            for (int j = 0; j < cols; j++) {
-                ptr[j + 1] += ptr[j];
-            }
-            int[] next = Arrays.copyOf(ptr, cols);
-            int[] idx = new int[colIdx.length];
-            int[] order = new int[colIdx.length];
-            for (int i = 0; i < rows; i++) {
-                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
-                    int q = next[colIdx[p]]++;
-                    idx[q] = i;
-                    order[q] = p;
-                }
-            }
-            l = new TransposeLayout(ptr, idx, order);
+            l = transposeLayout();
             pattern.layout = l;
         }
         return l;
+    }
+
+    /** Where each stored entry goes in the transpose (a counting sort of the entries by column). */
+    private TransposeLayout transposeLayout() {
+        int[] ptr = new int[cols + 1];
+        for (int c : colIdx) {
+            ptr[c + 1]++;
+        }
+        for (int j = 0; j < cols; j++) {
+            ptr[j + 1] += ptr[j];
+        }
+        int[] next = Arrays.copyOf(ptr, cols);
+        int[] idx = new int[colIdx.length];
+        int[] order = new int[colIdx.length];
+        for (int i = 0; i < rows; i++) {
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                int q = next[colIdx[p]]++;
+                idx[q] = i;
+                order[q] = p;
+            }
+        }
+        return new TransposeLayout(ptr, idx, order);
     }
 
     public static CsrMatrix fromCoo(int rows, int cols, int[] r, int[] c, float[] v, Duplicates policy) {
@@ -199,32 +205,13 @@ public final class CsrMatrix {
     }
 
     public CsrMatrix transpose() {
-        if (pattern.shared) {
-            TransposeLayout l = layout();
-            float[] tv = new float[colIdx.length];
-            for (int q = 0; q < tv.length; q++) {
-                tv[q] = values[l.order[q]];
-            }
-            return new CsrMatrix(cols, rows, l.ptr, l.idx, tv);
-        }
-        int[] ptr = new int[cols + 1];
-        for (int c : colIdx) {
-            ptr[c + 1]++;
-        }
-        for (int j = 0; j < cols; j++) {
-            ptr[j + 1] += ptr[j];
-        }
-        int[] next = Arrays.copyOf(ptr, cols);
-        int[] tc = new int[colIdx.length];
+        // A one-off transpose does not keep its layout; a shared pattern keeps it for the next values.
+        TransposeLayout l = pattern.shared ? layout() : transposeLayout();
         float[] tv = new float[colIdx.length];
-        for (int i = 0; i < rows; i++) {
-            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
-                int q = next[colIdx[p]]++;
-                tc[q] = i;
-                tv[q] = values[p];
-            }
+        for (int q = 0; q < tv.length; q++) {
+            tv[q] = values[l.order[q]];
         }
-        return new CsrMatrix(cols, rows, ptr, tc, tv);
+        return new CsrMatrix(cols, rows, l.ptr, l.idx, tv);
     }
 
     /** The transpose, computed once and kept (the backward pass of every propagation needs it). */
