@@ -32,6 +32,7 @@ public final class ModelsCommand implements Callable<Integer> {
             m.put("description", d.description());
             m.put("keys", keys(d.schema()));
             m.put("presets", d.presets());
+            m.put("training_defaults", d.trainingDefaults());
             models.add(m);
         }
         out.put("models", models);
@@ -43,6 +44,9 @@ public final class ModelsCommand implements Callable<Integer> {
         for (ModelDefinition<?> d : ModelRegistry.all()) {
             System.out.println(d.name() + " - " + d.description());
             print(d.schema());
+            if (!d.trainingDefaults().isEmpty()) {
+                System.out.println("    trains with " + d.trainingDefaults() + " unless set");
+            }
             if (!d.presets().isEmpty()) {
                 d.presets().forEach((name, values) -> System.out.println("    preset " + name + ": " + values));
             }

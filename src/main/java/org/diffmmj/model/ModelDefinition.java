@@ -14,7 +14,8 @@ import org.diffmmj.random.Rng;
  * gives, and how to build it. Declared once, in the model's own file, as {@code DEFINITION}.
  */
 public record ModelDefinition<C extends Record>(String name, String description, ConfigSchema<C> schema,
-                                                 Map<String, Map<String, Object>> presets, Factory<C> factory) {
+                                                 Map<String, Map<String, Object>> presets,
+                                                 Map<String, Object> trainingDefaults, Factory<C> factory) {
 
     /** Builds the model for a dataset from a resolved config; draws its initial weights from {@code rng}. */
     @FunctionalInterface
@@ -26,6 +27,7 @@ public record ModelDefinition<C extends Record>(String name, String description,
         Map<String, Map<String, Object>> sorted = new TreeMap<>();
         presets.forEach((k, v) -> sorted.put(k, java.util.Collections.unmodifiableMap(new TreeMap<>(v))));
         presets = java.util.Collections.unmodifiableMap(sorted);
+        trainingDefaults = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(trainingDefaults));
         for (var preset : presets.entrySet()) {
             for (String key : preset.getValue().keySet()) {
                 if (schema.key(key).isEmpty()) {
@@ -38,7 +40,16 @@ public record ModelDefinition<C extends Record>(String name, String description,
     public static <C extends Record> ModelDefinition<C> of(String name, String description, Class<C> type,
                                                            C defaults, Map<String, Map<String, Object>> presets,
                                                            Factory<C> factory) {
-        return new ModelDefinition<>(name, description, ConfigSchema.of(type, defaults), presets, factory);
+        return new ModelDefinition<>(name, description, ConfigSchema.of(type, defaults), presets, Map.of(), factory);
+    }
+
+    /**
+     * A definition whose reference implementation trains with other loop settings than the
+     * toolkit's defaults (e.g. DiffRec's lr 1e-4 and batch 400): {@code trainingDefaults} holds
+     * those training keys; a run's files and options still override them.
+     */
+    public ModelDefinition<C> withTrainingDefaults(Map<String, Object> trainingDefaults) {
+        return new ModelDefinition<>(name, description, schema, presets, trainingDefaults, factory);
     }
 
     public List<String> presetNames() {

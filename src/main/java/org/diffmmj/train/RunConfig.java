@@ -14,8 +14,8 @@ import org.diffmmj.model.ModelRegistry;
 
 /**
  * Everything one training run is configured by, resolved from layers the way MMRec and RecBole
- * users work: the model's defaults, then its preset, then config files, then {@code --set} and
- * explicit options. Flat keys: the run keys ({@code model}, {@code preset}, {@code data},
+ * users work: the model's defaults (and the training settings its reference uses, where they differ
+ * from the loop's), then its preset, then config files, then {@code --set} and explicit options. Flat keys: the run keys ({@code model}, {@code preset}, {@code data},
  * {@code format}), the training loop's keys ({@link TrainingConfig}) and the model's own keys.
  * {@link #toMap()} is what {@code config.yaml} holds; resolving that map alone gives this run back.
  */
@@ -93,6 +93,10 @@ public record RunConfig(String model, String preset, String data, String format,
         String presetSource = "preset " + preset + " of " + model;
         definition.presetValues(preset).forEach((k, v) -> modelValues.put(k, definition.convert(k, v, presetSource)));
         Map<String, Object> trainingValues = new LinkedHashMap<>();
+        String modelSource = "training defaults of " + model;
+        definition.trainingDefaults().forEach((k, v) -> trainingValues.put(k, TrainingConfig.SCHEMA.convert(
+                TrainingConfig.SCHEMA.key(k).orElseThrow(() -> new IllegalStateException(modelSource + " name " + k)),
+                v, modelSource)));
         for (Layer layer : layers) {
             for (var e : layer.values().entrySet()) {
                 String key = e.getKey();
