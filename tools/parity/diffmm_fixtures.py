@@ -2,7 +2,7 @@
 """DiffMM parity fixtures from the authors' code (HKUDS/DiffMM), at fixed weights.
 
 Usage: /usr/bin/python3 tools/parity/diffmm_fixtures.py GIT_DIR [OUT_DIR]
-GIT_DIR: git directory of HKUDS/DiffMM; OUT_DIR defaults to src/test/resources/parity/diffmm.
+GIT_DIR: git directory of HKUDS/DiffMM; OUT_DIR defaults to diffmm-core/src/test/resources/parity/diffmm.
 
 Their Model.py, Main.py, Params.py, DataHandler.py and Utils/ are extracted from GIT_DIR's HEAD to a
 temporary directory, `.cuda()` removed, and imported as published. Params.py parses the TikTok
@@ -56,7 +56,7 @@ class ToDouble(torch.nn.Module):
 def main():
     git_dir = sys.argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'src', 'test', 'resources',
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
                                                                   'parity', 'diffmm')
     ref = extract(git_dir, ['Model.py', 'Main.py', 'Params.py', 'DataHandler.py', 'Utils/Utils.py',
                             'Utils/TimeLogger.py'])

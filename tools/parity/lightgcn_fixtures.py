@@ -2,7 +2,7 @@
 """LightGCN parity fixtures from MMRec's implementation (enoche/MMRec, src/models/lightgcn.py).
 
 Usage: /usr/bin/python3 tools/parity/lightgcn_fixtures.py GIT_DIR [OUT_DIR]
-GIT_DIR: git directory of enoche/MMRec; OUT_DIR defaults to src/test/resources/parity/lightgcn.
+GIT_DIR: git directory of enoche/MMRec; OUT_DIR defaults to diffmm-core/src/test/resources/parity/lightgcn.
 
 src/models/lightgcn.py and the three src/common/ files it imports are extracted from GIT_DIR's HEAD to
 a temporary directory and imported as published; MMRec's config and dataset objects are replaced by
@@ -50,7 +50,7 @@ class Dataset:
 def main():
     git_dir = sys.argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'src', 'test', 'resources',
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
                                                                   'parity', 'lightgcn')
     ref = extract(git_dir, ['src/models/lightgcn.py', 'src/common/abstract_recommender.py',
                             'src/common/loss.py', 'src/common/init.py'], strip_cuda=False)

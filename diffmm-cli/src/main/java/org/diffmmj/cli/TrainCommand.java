@@ -1,0 +1,168 @@
+package org.diffmmj.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import org.diffmmj.data.Dataset;
+import org.diffmmj.io.SavedModel;
+import org.diffmmj.io.TrainingState;
+import org.diffmmj.model.Recommender;
+import org.diffmmj.random.Rng;
+import org.diffmmj.train.EpochRecord;
+import org.diffmmj.train.RunConfig;
+import org.diffmmj.train.Trainer;
+import org.diffmmj.train.TrainingConfig;
+import org.diffmmj.train.TrainingHistory;
+import org.diffmmj.util.AtomicFiles;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a model with the shared loop, evaluating validation and test every epoch.",
+                "Settings come from the model's defaults, then --preset, then --config files, then --set, then the options below.",
+                "The resolved settings are written to OUT/config.yaml, which --config reruns exactly.",
+                "Without --data, trains on the embedded synthetic default dataset."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Mixin
+    RunOptions run;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (key epochs; default 50).")
+    Integer epochs;
+
+    @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate every n epochs and after the last (key eval_every; default 1).")
+    Integer evalEvery;
+
+    @Option(names = "--patience", paramLabel = "N",
+            description = "Stop after this many epochs without validation improvement; 0 never stops early (key patience; default 0).")
+    Integer patience;
+
+    @Option(names = "--metric", paramLabel = "M", description = "Validation metric for model selection (key metric; default recall@20).")
+    String metric;
+
+    @Option(names = "--ks", paramLabel = "K,K", description = "Cut-offs K for Recall/Precision/NDCG (key ks; default 10,20,50).")
+    String ks;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Directory for config.yaml, metrics.json, curves.png and the model.")
+    Path out;
+
+    @Option(names = "--no-progress", description = "Hide the per-batch progress bar.")
+    boolean noProgress;
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.")
+    Path resumeDir;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (resumeDir != null) {
+            return resume();
+        }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("epochs", epochs);
+        extra.put("eval_every", evalEvery);
+        extra.put("patience", patience);
+        extra.put("metric", metric);
+        extra.put("ks", ks);
+        RunConfig config = run.resolve(extra);
+        if (config.data() != null) {
+            String absolute = Path.of(config.data()).toAbsolutePath().normalize().toString();
+            config = new RunConfig(config.model(), config.preset(), absolute, config.format(), config.training(),
+                    config.modelConfig());
+        }
+        return train(config, out, false);
+    }
+
+    private Integer train(RunConfig config, Path outDir, boolean resuming) throws Exception {
+        Dataset dataset = RunOptions.load(config);
+        TrainingConfig training = config.training();
+        if (outDir != null) {
+            Files.createDirectories(outDir);
+            AtomicFiles.write(outDir.resolve(RunConfig.FILE_NAME), config.toYaml().getBytes(StandardCharsets.UTF_8));
+        }
+        Map<String, Object> runInfo = new LinkedHashMap<>();
+        runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
+                "fingerprint", dataset.fingerprint()));
+        runInfo.put("config", config.toMap());
+        System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",
+                config.model(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), training);
+        TrainingHistory history;
+        Path dataDir = config.dataPath();
+        try (Recommender recommender = config.definition().create(config.modelConfig(), dataset, new Rng(training.seed()))) {
+            Trainer.EpochListener listener = outDir == null ? null : (record, h, m) -> {
+                if (record.evaluated() && h.bestValidationEpoch() == record) {
+                    SavedModel.save(outDir.resolve(SavedModel.FILE_NAME), m, config.modelConfig(), dataset, dataDir,
+                            record.epoch(), record.val());
+                }
+                h.writeJson(outDir.resolve("metrics.json"));
+            };
+            Trainer trainer = new Trainer(training).withProgress(noProgress ? null : new ConsoleBatchProgress());
+            if (outDir != null) {
+                trainer.withState(outDir.resolve(TrainingState.FILE_NAME), resuming).withStateConfig(config.toMap());
+            }
+            history = trainer.fit(recommender, dataset, runInfo, listener);
+        }
+        if (outDir != null) {
+            history.writeJson(outDir.resolve("metrics.json"));
+            CurvePlot.write(history, outDir.resolve("curves.png"));
+        }
+        printSummary(config.model(), history);
+        if (outDir != null) {
+            System.out.println("wrote " + outDir.resolve(RunConfig.FILE_NAME) + ", " + outDir.resolve("metrics.json")
+                    + ", " + outDir.resolve("curves.png") + " and " + outDir.resolve(SavedModel.FILE_NAME)
+                    + " (the validation-selected model)");
+        }
+        return 0;
+    }
+
+    /** Continues the run in {@code resumeDir} with the config its training state was saved with. */
+    private Integer resume() throws Exception {
+        List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
+                .map(o -> o.longestName()).filter(n -> !n.equals("--resume") && !n.equals("--no-progress")).toList();
+        if (!given.isEmpty()) {
+            throw new IllegalArgumentException("use --resume DIR alone (--no-progress aside); the run's settings are "
+                    + "read from its training state, so " + String.join(", ", given) + " cannot change them");
+        }
+        Path state = resumeDir.resolve(TrainingState.FILE_NAME);
+        if (!Files.exists(state)) {
+            throw new IllegalArgumentException(resumeDir + " holds no resumable run (needs " + TrainingState.FILE_NAME
+                    + " written by 'train --out')");
+        }
+        Map<String, Object> saved = TrainingState.config(state);
+        if (saved.isEmpty()) {
+            throw new IllegalArgumentException(state + " was written by an older version without its config; "
+                    + "rerun with --config " + resumeDir.resolve(RunConfig.FILE_NAME));
+        }
+        RunConfig config = RunConfig.fromMap(saved, state.toString());
+        System.err.println("resuming " + config.model() + " in " + resumeDir);
+        return train(config, resumeDir, true);
+    }
+
+    private static void printSummary(String model, TrainingHistory history) {
+        EpochRecord bestVal = history.bestValidationEpoch();
+        EpochRecord bestTest = history.bestTestEpoch();
+        if (bestVal == null) {
+            System.out.println("no epoch was evaluated");
+            return;
+        }
+        System.out.printf("%s: validation-selected epoch %d -> test %s%n", model, bestVal.epoch(), format(bestVal.test()));
+        System.out.printf("%s: best test epoch %d (paper's protocol, selects on test) -> test %s%n", model,
+                bestTest.epoch(), format(bestTest.test()));
+    }
+
+    private static String format(Map<String, Double> metrics) {
+        StringBuilder sb = new StringBuilder();
+        metrics.forEach((k, v) -> sb.append(k).append('=').append(String.format("%.4f", v)).append(' '));
+        return sb.toString().trim();
+    }
+}

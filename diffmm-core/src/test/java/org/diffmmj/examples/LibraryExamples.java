@@ -1,0 +1,58 @@
+package org.diffmmj.examples;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.diffmmj.data.Dataset;
+import org.diffmmj.data.DatasetLoader;
+import org.diffmmj.io.SavedModel;
+import org.diffmmj.model.ModelDefinition;
+import org.diffmmj.model.ModelRegistry;
+import org.diffmmj.model.Recommender;
+import org.diffmmj.random.Rng;
+import org.diffmmj.recommend.RecommendationService;
+import org.diffmmj.train.Trainer;
+import org.diffmmj.train.TrainingConfig;
+import org.diffmmj.train.TrainingHistory;
+
+/**
+ * The examples of docs/library.md, compiled and run by the build ({@code LibraryExamplesTest}
+ * also checks that the document quotes them as they are here).
+ */
+public final class LibraryExamples {
+
+    private LibraryExamples() {
+    }
+
+    // example: training
+    /** Trains LightGCN on a dataset directory and saves the validation-selected model. */
+    public static Path trainAndSave(Path dataDir, Path modelFile) throws IOException {
+        Dataset data = DatasetLoader.load(dataDir);
+        ModelDefinition<?> lightgcn = ModelRegistry.get("lightgcn");
+        Record config = lightgcn.config(null, Map.of("dim", 32, "layers", 2));
+        TrainingConfig training = TrainingConfig.builder().epochs(5).batchSize(256).seed(7).build();
+        try (Recommender model = lightgcn.create(config, data, new Rng(training.seed()))) {
+            TrainingHistory history = new Trainer(training).fit(model, data, Map.of(), (epoch, h, m) -> {
+                if (epoch.evaluated() && h.bestValidationEpoch() == epoch) {
+                    SavedModel.save(modelFile, m, config, data, dataDir, epoch.epoch(), epoch.val());
+                }
+            });
+            System.out.println("test recall@20 at the best validation epoch: "
+                    + history.bestValidationEpoch().test().get("recall@20"));
+        }
+        return modelFile;
+    }
+    // end
+
+    // example: inference
+    /** The ten best unseen items for a user, in the data's own ids, from a saved model. */
+    public static List<RecommendationService.ScoredItem> topTen(Path modelFile, String userId) throws IOException {
+        try (SavedModel model = SavedModel.load(modelFile)) {
+            RecommendationService service = new RecommendationService(model);
+            return service.recommend(userId, 10, false);
+        }
+    }
+    // end
+}
