@@ -26,6 +26,13 @@ public final class LibraryExamples {
     private LibraryExamples() {
     }
 
+    /** {@code MODEL_FILE USER}: prints the user's top ten as "item TAB score" lines. */
+    public static void main(String[] args) throws IOException {
+        for (RecommendationService.ScoredItem s : topTen(Path.of(args[0]), args[1])) {
+            System.out.printf("%s\t%.6f%n", s.item(), s.score());
+        }
+    }
+
     // example: training
     /** Trains LightGCN on a dataset directory and saves the validation-selected model. */
     public static Path trainAndSave(Path dataDir, Path modelFile) throws IOException {
