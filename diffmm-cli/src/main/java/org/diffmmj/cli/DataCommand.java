@@ -114,9 +114,7 @@ public final class DataCommand implements Runnable {
                 }
             }
         }
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp");
+        Path tmp = AtomicFiles.newSiblingDirectory(out);
         try {
             DatasetLoader.write(d, tmp, format);
             if (Files.exists(out)) {

@@ -56,8 +56,16 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Hide the per-batch progress bar.")
     boolean noProgress;
 
+    @Option(names = "--force", description = "Replace the run already in --out (its model, state, config and metrics).")
+    boolean force;
+
+    /** What a run leaves in its directory; --force removes them all, so nothing stale is left beside the new run. */
+    private static final List<String> RUN_FILES = List.of(RunConfig.FILE_NAME, "metrics.json", "curves.png",
+            SavedModel.FILE_NAME, TrainingState.FILE_NAME);
+
     @Option(names = "--resume", paramLabel = "DIR",
-            description = "Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.")
+            description = {"Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.",
+                    "With --epochs N, extend it (finished or not) to N epochs."})
     Path resumeDir;
 
     @picocli.CommandLine.Spec
@@ -75,6 +83,16 @@ public final class TrainCommand implements Callable<Integer> {
         extra.put("metric", metric);
         extra.put("ks", ks);
         RunConfig config = run.resolve(extra);
+        if (out != null) {
+            List<String> existing = RUN_FILES.stream().filter(f -> Files.exists(out.resolve(f))).toList();
+            if (!existing.isEmpty() && !force) {
+                throw new IllegalArgumentException(out + " already holds a run (" + String.join(", ", existing)
+                        + "); use --force to replace it, or --resume " + out + " to continue it");
+            }
+            for (String f : existing) {
+                Files.delete(out.resolve(f));
+            }
+        }
         if (config.data() != null) {
             String absolute = Path.of(config.data()).toAbsolutePath().normalize().toString();
             config = new RunConfig(config.model(), config.preset(), absolute, config.format(), config.training(),
@@ -128,10 +146,11 @@ public final class TrainCommand implements Callable<Integer> {
     /** Continues the run in {@code resumeDir} with the config its training state was saved with. */
     private Integer resume() throws Exception {
         List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
-                .map(o -> o.longestName()).filter(n -> !n.equals("--resume") && !n.equals("--no-progress")).toList();
+                .map(o -> o.longestName())
+                .filter(n -> !List.of("--resume", "--no-progress", "--epochs").contains(n)).toList();
         if (!given.isEmpty()) {
-            throw new IllegalArgumentException("use --resume DIR alone (--no-progress aside); the run's settings are "
-                    + "read from its training state, so " + String.join(", ", given) + " cannot change them");
+            throw new IllegalArgumentException("use --resume DIR alone (--no-progress and --epochs aside); the run's "
+                    + "settings are read from its training state, so " + String.join(", ", given) + " cannot change them");
         }
         Path state = resumeDir.resolve(TrainingState.FILE_NAME);
         if (!Files.exists(state)) {
@@ -144,7 +163,18 @@ public final class TrainCommand implements Callable<Integer> {
                     + "rerun with --config " + resumeDir.resolve(RunConfig.FILE_NAME));
         }
         RunConfig config = RunConfig.fromMap(saved, state.toString());
-        System.err.println("resuming " + config.model() + " in " + resumeDir);
+        if (epochs != null) {
+            int done = TrainingState.lastEpoch(state) + 1;
+            if (epochs <= done) {
+                throw new IllegalArgumentException(resumeDir + " has already trained " + done + " epochs; --epochs must be more");
+            }
+            TrainingConfig t = config.training();
+            TrainingConfig longer = new TrainingConfig(epochs, t.learningRate(), t.batchSize(), t.seed(), t.evalEvery(),
+                    t.patience(), t.selectionMetric(), t.ks());
+            config = new RunConfig(config.model(), config.preset(), config.data(), config.format(), longer,
+                    config.modelConfig());
+        }
+        System.err.println("resuming " + config.model() + " in " + resumeDir + " up to epoch " + config.training().epochs());
         return train(config, resumeDir, true);
     }
 

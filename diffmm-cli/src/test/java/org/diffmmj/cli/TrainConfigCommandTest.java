@@ -136,14 +136,44 @@ class TrainConfigCommandTest {
             header.put("config", config);
             new Checkpoint(header, ckpt.tensors()).save(state);
         }
-        r = run("train", "--resume", killed.toString(), "--epochs", "4");
+        r = run("train", "--resume", killed.toString(), "--lr", "0.1");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("use --resume DIR alone").contains("--epochs");
+        assertThat(r[2]).contains("use --resume DIR alone").contains("--lr cannot change them");
         // Resuming from another directory than the run's works too: the state carries the config.
         r = run("train", "--resume", killed.toString(), "--no-progress");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(epochLines(killed)).hasSize(3).isEqualTo(epochLines(straight));
         assertThat(YamlFiles.read(killed.resolve("config.yaml")).get("epochs").toString()).isEqualTo("3");
+    }
+
+    @Test
+    void anExistingRunIsReplacedOnlyWithForceAndResumeEpochsExtendsAFinishedRun() throws Exception {
+        String[] common = {"train", "--model", "mf-bpr", "--set", "dim=8", "--batch", "64", "--data", data.toString(),
+                "--no-progress"};
+        Path three = dir.resolve("three");
+        assertThat(run(concat(common, "--epochs", "3", "--out", three.toString()))[0]).isEqualTo("0");
+        Path two = dir.resolve("two");
+        assertThat(run(concat(common, "--epochs", "2", "--out", two.toString()))[0]).isEqualTo("0");
+
+        String[] r = run(concat(common, "--epochs", "1", "--out", two.toString()));
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains(two + " already holds a run").contains("--force").contains("--resume");
+        assertThat(epochLines(two)).hasSize(2);
+
+        r = run("train", "--resume", two.toString(), "--epochs", "2");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("has already trained 2 epochs");
+        r = run("train", "--resume", two.toString(), "--epochs", "3", "--no-progress");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(epochLines(two)).isEqualTo(epochLines(three));
+        assertThat(YamlFiles.read(two.resolve("config.yaml")).get("epochs").toString()).isEqualTo("3");
+
+        Path replaced = dir.resolve("replaced");
+        assertThat(run(concat(common, "--epochs", "3", "--out", replaced.toString()))[0]).isEqualTo("0");
+        r = run(concat(common, "--epochs", "1", "--eval-every", "5", "--out", replaced.toString(), "--force"));
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(epochLines(replaced)).hasSize(1);
+        assertThat(Files.exists(replaced.resolve("model.ckpt"))).isTrue();
     }
 
     private static String[] concat(String[] a, String... b) {

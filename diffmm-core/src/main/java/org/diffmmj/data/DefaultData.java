@@ -45,8 +45,7 @@ public final class DefaultData {
         if (AuthorsFormat.looksLike(dir)) {
             return dir;
         }
-        Files.createDirectories(dir.getParent());
-        Path tmp = Files.createTempDirectory(dir.getParent(), VERSION + ".tmp");
+        Path tmp = AtomicFiles.newSiblingDirectory(dir);
         try {
             System.err.println("diffmm: generating the default synthetic dataset in " + dir);
             AuthorsFormat.write(generate(), tmp);

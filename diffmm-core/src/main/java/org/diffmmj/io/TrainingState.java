@@ -28,6 +28,16 @@ public final class TrainingState {
     public record Restored(int lastEpoch, Map<String, Object> history) {
     }
 
+    /** The last completed epoch (0-based) of a saved state. */
+    public static int lastEpoch(Path file) throws IOException {
+        try (Checkpoint ckpt = Checkpoint.load(file)) {
+            if (!FORMAT.equals(ckpt.header().get("format"))) {
+                throw new Checkpoint.CheckpointException(file + ": not a training state");
+            }
+            return ((Number) ckpt.header().get("epoch")).intValue();
+        }
+    }
+
     /** The run config a state was saved with (empty for a state saved without one). */
     public static Map<String, Object> config(Path file) throws IOException {
         if (!Files.exists(file)) {

@@ -8,7 +8,27 @@ import java.nio.file.StandardCopyOption;
 /** Writes that either land whole or not at all: a temporary sibling, then an atomic rename. */
 public final class AtomicFiles {
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     private AtomicFiles() {
+    }
+
+    /**
+     * A new, empty, hidden sibling directory of {@code target} to build its content in before a
+     * rename; created with the umask's permissions (createTempDirectory would make it 0700).
+     */
+    public static Path newSiblingDirectory(Path target) throws IOException {
+        Path parent = target.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        while (true) {
+            Path dir = parent.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36)
+                    + ".tmp");
+            try {
+                return Files.createDirectory(dir);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another name
+            }
+        }
     }
 
     /** Removes a file or directory tree if it exists. */
@@ -37,10 +57,21 @@ public final class AtomicFiles {
     public static void write(Path target, ContentWriter content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = null;
+        java.nio.channels.FileChannel opened = null;
+        while (opened == null) {
+            // A plain CREATE_NEW, not createTempFile: the file gets the umask's permissions (a service
+            // account must be able to read a model), where createTempFile would make it 0600.
+            tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            try {
+                opened = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE,
+                        java.nio.file.StandardOpenOption.CREATE_NEW);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                opened = null;
+            }
+        }
         try {
-            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp,
-                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+            try (java.nio.channels.FileChannel channel = opened;
                  java.io.OutputStream out = new java.io.BufferedOutputStream(
                          java.nio.channels.Channels.newOutputStream(channel), 1 << 20)) {
                 content.writeTo(out);
