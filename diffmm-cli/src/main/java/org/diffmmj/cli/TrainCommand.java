@@ -53,15 +53,18 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Directory for config.yaml, metrics.json, curves.png and the model.")
     Path out;
 
-    @Option(names = "--no-progress", description = "Hide the per-batch progress bar.")
+    @Option(names = "--no-progress", description = "Hide the per-batch progress (a bar on a terminal, a line per tenth in a log).")
     boolean noProgress;
+
+    @Option(names = "--quiet", description = "Only warnings and the final summary: no progress, no per-epoch log lines.")
+    boolean quiet;
 
     @Option(names = "--force", description = "Replace the run already in --out (its model, state, config and metrics).")
     boolean force;
 
     /** What a run leaves in its directory; --force removes them all, so nothing stale is left beside the new run. */
-    private static final List<String> RUN_FILES = List.of(RunConfig.FILE_NAME, "metrics.json", "curves.png",
-            SavedModel.FILE_NAME, TrainingState.FILE_NAME);
+    private static final List<String> RUN_FILES = List.of(RunConfig.FILE_NAME, "metrics.json", "metrics.jsonl",
+            "curves.png", "command.json", SavedModel.FILE_NAME, TrainingState.FILE_NAME);
 
     @Option(names = "--resume", paramLabel = "DIR",
             description = {"Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.",
@@ -107,12 +110,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (outDir != null) {
             Files.createDirectories(outDir);
             AtomicFiles.write(outDir.resolve(RunConfig.FILE_NAME), config.toYaml().getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(outDir.resolve("command.json"), Json.pretty(RunRecord.describe(config, spec, resuming))
+                    .getBytes(StandardCharsets.UTF_8));
         }
         Map<String, Object> runInfo = new LinkedHashMap<>();
         runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
                 "fingerprint", dataset.fingerprint()));
         runInfo.put("config", config.toMap());
-        System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",
+        if (!quiet) System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",
                 config.model(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), training);
         TrainingHistory history;
         Path dataDir = config.dataPath();
@@ -123,8 +128,12 @@ public final class TrainCommand implements Callable<Integer> {
                             record.epoch(), record.val());
                 }
                 h.writeJson(outDir.resolve("metrics.json"));
+                // One line per epoch, appended, for tailing; a resumed run goes on appending.
+                Files.writeString(outDir.resolve("metrics.jsonl"), Json.compact(TrainingHistory.epochJson(record)) + "\n",
+                        StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
             };
-            Trainer trainer = new Trainer(training).withProgress(noProgress ? null : new ConsoleBatchProgress());
+            Trainer trainer = new Trainer(training).withProgress(noProgress || quiet ? null : new ConsoleBatchProgress());
             if (outDir != null) {
                 trainer.withState(outDir.resolve(TrainingState.FILE_NAME), resuming).withStateConfig(config.toMap());
             }
@@ -147,7 +156,7 @@ public final class TrainCommand implements Callable<Integer> {
     private Integer resume() throws Exception {
         List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
                 .map(o -> o.longestName())
-                .filter(n -> !List.of("--resume", "--no-progress", "--epochs").contains(n)).toList();
+                .filter(n -> !List.of("--resume", "--no-progress", "--quiet", "--epochs").contains(n)).toList();
         if (!given.isEmpty()) {
             throw new IllegalArgumentException("use --resume DIR alone (--no-progress and --epochs aside); the run's "
                     + "settings are read from its training state, so " + String.join(", ", given) + " cannot change them");

@@ -167,6 +167,18 @@ class TrainConfigCommandTest {
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(epochLines(two)).isEqualTo(epochLines(three));
         assertThat(YamlFiles.read(two.resolve("config.yaml")).get("epochs").toString()).isEqualTo("3");
+        // metrics.jsonl gained the resumed epoch; command.json says the last start was a resume.
+        List<String> lines = Files.readAllLines(two.resolve("metrics.jsonl"));
+        assertThat(lines).hasSize(3);
+        assertThat(JSON.readTree(lines.get(2)).get("epoch").asInt()).isEqualTo(2);
+        assertThat(JSON.readTree(lines.get(2)).get("test").toString())
+                .isEqualTo(JSON.readTree(two.resolve("metrics.json").toFile()).get("epochs").get(2).get("test").toString());
+        JsonNode command = JSON.readTree(two.resolve("command.json").toFile());
+        assertThat(command.get("resumed").asBoolean()).isTrue();
+        assertThat(command.get("config").get("epochs").asInt()).isEqualTo(3);
+        assertThat(command.get("jvm").get("version").asText()).isEqualTo(System.getProperty("java.version"));
+        assertThat(command.get("machine").get("cores").asInt()).isPositive();
+        assertThat(command.get("started").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
 
         Path replaced = dir.resolve("replaced");
         assertThat(run(concat(common, "--epochs", "3", "--out", replaced.toString()))[0]).isEqualTo("0");

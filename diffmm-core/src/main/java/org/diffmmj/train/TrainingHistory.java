@@ -87,6 +87,20 @@ public final class TrainingHistory {
         return best;
     }
 
+    /** One epoch as {@code metrics.json} lists it (and {@code metrics.jsonl} has it, one per line). */
+    public static Map<String, Object> epochJson(EpochRecord r) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("epoch", r.epoch());
+        e.put("losses", r.losses());
+        e.put("val", r.val());
+        e.put("test", r.test());
+        e.put("seconds", r.seconds());
+        if (!r.memoryMb().isEmpty()) {
+            e.put("memory_mb", r.memoryMb());
+        }
+        return e;
+    }
+
     public Map<String, Object> toJson() {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("model", model);
@@ -94,16 +108,7 @@ public final class TrainingHistory {
         root.put("selection_metric", selectionMetric);
         List<Map<String, Object>> list = new ArrayList<>();
         for (EpochRecord r : epochs) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("epoch", r.epoch());
-            e.put("losses", r.losses());
-            e.put("val", r.val());
-            e.put("test", r.test());
-            e.put("seconds", r.seconds());
-            if (!r.memoryMb().isEmpty()) {
-                e.put("memory_mb", r.memoryMb());
-            }
-            list.add(e);
+            list.add(epochJson(r));
         }
         root.put("epochs", list);
         EpochRecord bestVal = bestValidationEpoch();
