@@ -117,8 +117,10 @@ public final class TrainCommand implements Callable<Integer> {
         runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
                 "fingerprint", dataset.fingerprint()));
         runInfo.put("config", config.toMap());
-        if (!quiet) System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",
-                config.model(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), training);
+        if (!quiet) {
+            System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",
+                    config.model(), dataset.name(), dataset.users(), dataset.items(), dataset.train().size(), training);
+        }
         TrainingHistory history;
         Path dataDir = config.dataPath();
         try (Recommender recommender = config.definition().create(config.modelConfig(), dataset, new Rng(training.seed()))) {
