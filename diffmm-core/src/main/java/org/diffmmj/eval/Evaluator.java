@@ -12,8 +12,17 @@ import org.diffmmj.tensor.TopK;
  * every item is ranked except the user's training items; users without held-out items are
  * skipped; Recall = hits/|held-out|, Precision = hits/K, NDCG = DCG/IDCG with rank 0-based,
  * gain 1/log2(rank+2) and IDCG over min(|held-out|, K). Ties rank the lower item index first.
+ * Also, as RecBole defines them: Hit = 1 when any of the top K is held out; MRR = 1/(r+1) for the
+ * first held-out item at 0-based rank r &lt; K, else 0; MAP = Σ over held-out items at ranks r &lt; K
+ * of (hits among the first r+1)/(r+1), divided by min(|held-out|, K); item coverage = distinct
+ * items in anyone's top K / all items (a property of the whole list, not a mean over users).
  */
 public final class Evaluator {
+
+    /** The names a selection metric may take before "@K". */
+    public static final java.util.List<String> METRICS = java.util.List.of("recall", "ndcg", "precision", "hit", "mrr",
+            "map", "coverage");
+    private static final int PER_USER = 6;
 
     private final int[] ks;
 
@@ -51,12 +60,17 @@ public final class Evaluator {
         double[] recall = new double[ks.length];
         double[] precision = new double[ks.length];
         double[] ndcg = new double[ks.length];
+        double[] hit = new double[ks.length];
+        double[] mrr = new double[ks.length];
+        double[] map = new double[ks.length];
+        // Set from several threads, read after they have all joined.
+        boolean[][] recommended = new boolean[ks.length][items];
         float[] buf = new float[Math.min(batchUsers, Math.max(1, users.length)) * items];
         for (int start = 0; start < users.length; start += batchUsers) {
             int size = Math.min(batchUsers, users.length - start);
             int[] batch = java.util.Arrays.copyOfRange(users, start, start + size);
             scores.score(batch, buf);
-            double[][] perUser = new double[size][3 * ks.length];
+            double[][] perUser = new double[size][PER_USER * ks.length];
             Parallel.forRange(size, 8, (from, to) -> {
                 int[] top = new int[topK];
                 float[] best = new float[topK];
@@ -74,28 +88,44 @@ public final class Evaluator {
                         int k = ks[kk];
                         int hits = 0;
                         double dcg = 0;
+                        double reciprocalRank = 0;
+                        double precisionSum = 0;
                         for (int rank = 0; rank < Math.min(k, found); rank++) {
+                            recommended[kk][top[rank]] = true;
                             if (heldOut.contains(u, top[rank])) {
                                 hits++;
                                 dcg += 1 / log2(rank + 2);
+                                if (reciprocalRank == 0) {
+                                    reciprocalRank = 1.0 / (rank + 1);
+                                }
+                                precisionSum += (double) hits / (rank + 1);
                             }
                         }
                         double idcg = 0;
                         for (int rank = 0; rank < Math.min(relevant, k); rank++) {
                             idcg += 1 / log2(rank + 2);
                         }
-                        perUser[r][3 * kk] = (double) hits / relevant;
-                        perUser[r][3 * kk + 1] = (double) hits / k;
-                        perUser[r][3 * kk + 2] = dcg / idcg;
+                        double[] row = perUser[r];
+                        int at = PER_USER * kk;
+                        row[at] = (double) hits / relevant;
+                        row[at + 1] = (double) hits / k;
+                        row[at + 2] = dcg / idcg;
+                        row[at + 3] = hits > 0 ? 1 : 0;
+                        row[at + 4] = reciprocalRank;
+                        row[at + 5] = precisionSum / Math.min(relevant, k);
                     }
                 }
             });
             // Summed in user order so the means do not depend on thread timing.
             for (double[] row : perUser) {
                 for (int kk = 0; kk < ks.length; kk++) {
-                    recall[kk] += row[3 * kk];
-                    precision[kk] += row[3 * kk + 1];
-                    ndcg[kk] += row[3 * kk + 2];
+                    int at = PER_USER * kk;
+                    recall[kk] += row[at];
+                    precision[kk] += row[at + 1];
+                    ndcg[kk] += row[at + 2];
+                    hit[kk] += row[at + 3];
+                    mrr[kk] += row[at + 4];
+                    map[kk] += row[at + 5];
                 }
             }
         }
@@ -105,6 +135,16 @@ public final class Evaluator {
             values.put("recall@" + ks[kk], recall[kk] / n);
             values.put("ndcg@" + ks[kk], ndcg[kk] / n);
             values.put("precision@" + ks[kk], precision[kk] / n);
+        }
+        for (int kk = 0; kk < ks.length; kk++) {
+            values.put("hit@" + ks[kk], hit[kk] / n);
+            values.put("mrr@" + ks[kk], mrr[kk] / n);
+            values.put("map@" + ks[kk], map[kk] / n);
+            int covered = 0;
+            for (boolean b : recommended[kk]) {
+                covered += b ? 1 : 0;
+            }
+            values.put("coverage@" + ks[kk], users.length == 0 ? 0 : (double) covered / items);
         }
         return new MetricReport(values, users.length);
     }

@@ -248,7 +248,9 @@ public final class Trainer {
         r.losses().forEach((k, v) -> losses.add(k + "=" + String.format("%.5g", v)));
         line.add(losses.toString());
         if (r.evaluated()) {
-            String ndcg = metric.replace("recall", "ndcg").replace("precision", "ndcg");
+            // The selection metric and NDCG at the same K (or Recall, when NDCG is the selection metric).
+            String k = metric.substring(metric.indexOf('@'));
+            String ndcg = metric.startsWith("ndcg") ? "recall" + k : "ndcg" + k;
             line.add(String.format("val %s=%.4f %s=%.4f", metric, r.val().get(metric), ndcg, r.val().get(ndcg)));
             line.add(String.format("test %s=%.4f %s=%.4f", metric, r.test().get(metric), ndcg, r.test().get(ndcg)));
         }

@@ -33,11 +33,11 @@ public record TrainingConfig(
             throw new IllegalArgumentException("at least one K is needed");
         }
         String[] parts = selectionMetric.split("@");
-        boolean known = parts.length == 2 && (parts[0].equals("recall") || parts[0].equals("ndcg")
-                || parts[0].equals("precision")) && parts[1].matches("\\d{1,9}");
+        boolean known = parts.length == 2 && org.diffmmj.eval.Evaluator.METRICS.contains(parts[0])
+                && parts[1].matches("\\d{1,9}");
         if (!known) {
-            throw new IllegalArgumentException("key 'metric' must look like recall@20, ndcg@20 or precision@20, got "
-                    + selectionMetric);
+            throw new IllegalArgumentException("key 'metric' must be NAME@K with NAME one of "
+                    + org.diffmmj.eval.Evaluator.METRICS + " (e.g. recall@20), got " + selectionMetric);
         }
         int k = Integer.parseInt(parts[1]);
         if (Arrays.stream(ks).noneMatch(x -> x == k)) {

@@ -75,6 +75,30 @@ class EvaluatorTest {
     }
 
     /**
+     * Hit, MRR, MAP and coverage by hand. User 0: scores [1, 9, 8, 7, 6, 5, 4], item 1 trained
+     * (excluded), held out {3, 5, 6}; ranking 2, 3, 4, 5, 6, 0. At K = 3 (top 2, 3, 4): hit 1,
+     * first hit item 3 at rank 1 → MRR 1/2, MAP (1/2) / min(3, 3) = 1/6. At K = 5 (2, 3, 4, 5, 6):
+     * hits at ranks 1, 3, 4 → precisions 1/2, 2/4, 3/5 → MAP (1/2 + 1/2 + 3/5) / 3 = 8/15.
+     * User 1: scores [7, 6, 5, 4, 3, 2, 1], nothing trained, held out {6}, ranked last: hit 0, MRR
+     * 0, MAP 0 at both K. Coverage at K = 3: items {2, 3, 4} ∪ {0, 1, 2} = 5 of 7; at K = 5:
+     * {2..6} ∪ {0..4} = all 7.
+     */
+    @Test
+    void hitMrrMapAndCoverageByHand() {
+        float[][] scores = {{1, 9, 8, 7, 6, 5, 4}, {7, 6, 5, 4, 3, 2, 1}};
+        Interactions train = pairs(2, 7, 0, 1);
+        Interactions test = pairs(2, 7, 0, 3, 0, 5, 0, 6, 1, 6);
+        MetricReport r = new Evaluator(3, 5).evaluate(dense(scores), train, test);
+        assertThat(r.get("hit@3")).isCloseTo(0.5, within(1e-12));
+        assertThat(r.get("mrr@3")).isCloseTo(0.25, within(1e-12));
+        assertThat(r.get("map@3")).isCloseTo((1.0 / 6) / 2, within(1e-12));
+        assertThat(r.get("map@5")).isCloseTo((8.0 / 15) / 2, within(1e-12));
+        assertThat(r.get("hit@5")).isCloseTo(0.5, within(1e-12));
+        assertThat(r.get("coverage@3")).isCloseTo(5.0 / 7, within(1e-12));
+        assertThat(r.get("coverage@5")).isCloseTo(1.0, within(1e-12));
+    }
+
+    /**
      * Equal scores rank the lower item index first: with all scores equal (item 3 excluded as
      * training), items 0, 1 are the top 2, so held-out item 1 is a hit at rank 1: NDCG 1/log2(3).
      */

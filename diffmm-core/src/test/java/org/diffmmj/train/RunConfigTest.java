@@ -43,6 +43,17 @@ class RunConfigTest {
     }
 
     @Test
+    void anyReportedMetricCanSelectTheModel() {
+        for (String m : List.of("recall@20", "ndcg@10", "precision@50", "hit@20", "mrr@20", "map@20", "coverage@10")) {
+            assertThat(resolve(Map.of("model", "mf-bpr", "metric", m)).training().selectionMetric()).isEqualTo(m);
+        }
+        assertThatThrownBy(() -> resolve(Map.of("model", "mf-bpr", "metric", "auc@20")))
+                .hasMessageContaining("[recall, ndcg, precision, hit, mrr, map, coverage]");
+        assertThatThrownBy(() -> resolve(Map.of("model", "mf-bpr", "metric", "mrr@30")))
+                .hasMessageContaining("K=30 is not among the evaluated ks");
+    }
+
+    @Test
     void laterLayersWinAndPresetsSitUnderFiles() {
         RunConfig r = resolve(Map.of("model", "diffmm", "preset", "tiktok", "ssl_reg", "0.05"), Map.of("dim", 32),
                 Map.of("dim", 16));
