@@ -23,6 +23,9 @@ public final class RecommendationServer implements AutoCloseable {
 
     private final RecommendationService service;
     private final ServiceMetrics metrics = new ServiceMetrics();
+    private static final List<String> BATCH_FIELDS = List.of("user", "users", "k", "include_seen");
+    private static final java.util.Set<String> ROUTES = java.util.Set.of("/health", "/metrics", "/recommend",
+            "/items/{id}/similar");
     private final Javalin app;
 
     /** A client error with its HTTP status. */
@@ -59,13 +62,14 @@ public final class RecommendationServer implements AutoCloseable {
         app.before(ctx -> ctx.attribute("start", System.nanoTime()));
         app.after(ctx -> {
             Long start = ctx.attribute("start");
+            // For a path no route serves, Javalin reports its own message as the handler path.
             String route = ctx.endpointHandlerPath();
-            metrics.record(route == null || route.isEmpty() ? "unmatched" : route, ctx.statusCode(),
+            metrics.record(ROUTES.contains(route) ? route : "unmatched", ctx.statusCode(),
                     start == null ? 0 : (System.nanoTime() - start) / 1e9);
         });
         app.get("/health", ctx -> json(ctx, 200, ordered("status", "ok", "users", service.users(),
                 "items", service.items())));
-        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.render()));
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render()));
         app.get("/recommend", this::recommendOne);
         app.post("/recommend", this::recommendBatch);
         app.get("/items/{id}/similar", this::similar);
@@ -110,16 +114,36 @@ public final class RecommendationServer implements AutoCloseable {
         } catch (Exception e) {
             throw new BadRequest(400, "body is not valid JSON");
         }
-        if (body == null || !body.isObject() || !body.path("users").isArray()) {
-            throw new BadRequest(400, "body must be a JSON object with a 'users' array");
+        if (body == null || !body.isObject() || !(body.path("users").isArray() || body.has("user"))
+                || (body.has("users") && body.has("user"))) {
+            throw new BadRequest(400, "body must be a JSON object with a 'users' array or a single 'user'");
+        }
+        for (var names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!BATCH_FIELDS.contains(name)) {
+                throw new BadRequest(400, "unknown field '" + name + "'; the body takes " + BATCH_FIELDS);
+            }
+        }
+        JsonNode kNode = body.get("k");
+        int k = kNode == null ? 20 : parseK(kNode.isIntegralNumber() ? kNode.asText() : "bad:" + kNode);
+        JsonNode seenNode = body.get("include_seen");
+        if (seenNode != null && !seenNode.isBoolean()) {
+            throw new BadRequest(400, "'include_seen' must be true or false");
+        }
+        boolean includeSeen = seenNode != null && seenNode.asBoolean();
+        if (body.has("user")) {
+            // One user: the same answer as GET /recommend, not a list of one.
+            JsonNode u = body.get("user");
+            if (!u.isTextual() && !u.isIntegralNumber()) {
+                throw new BadRequest(400, "user ids must be strings or integers");
+            }
+            json(ctx, 200, answer(u.asText(), k, includeSeen));
+            return;
         }
         JsonNode usersNode = body.get("users");
         if (usersNode.size() == 0 || usersNode.size() > MAX_BATCH_USERS) {
             throw new BadRequest(400, "'users' must hold 1 to " + MAX_BATCH_USERS + " ids");
         }
-        JsonNode kNode = body.get("k");
-        int k = kNode == null ? 20 : parseK(kNode.isIntegralNumber() ? kNode.asText() : "bad:" + kNode);
-        boolean includeSeen = body.path("include_seen").asBoolean(false);
         List<Object> results = new ArrayList<>();
         for (JsonNode u : usersNode) {
             if (!u.isTextual() && !u.isIntegralNumber()) {
@@ -191,5 +215,6 @@ public final class RecommendationServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        metrics.close();
     }
 }

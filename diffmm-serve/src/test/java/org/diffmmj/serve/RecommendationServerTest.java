@@ -151,8 +151,28 @@ class RecommendationServerTest {
         }
         assertThat(JSON.readTree(get("/health").body()).get("status").asText()).isEqualTo("ok");
         String metrics = get("/metrics").body();
-        assertThat(metrics).contains("diffmm_requests_total{route=\"/recommend\",status=\"200\"}")
-                .contains("diffmm_request_seconds_bucket{le=\"+Inf\"}").contains("diffmm_errors_total");
+        assertThat(metrics).containsPattern("diffmm_request_seconds_count\\{route=\"/recommend\",status=\"200\"\\} [1-9]")
+                .contains("diffmm_request_seconds_bucket{route=\"/items/{id}/similar\",status=\"200\",le=\"+Inf\"}")
+                .containsPattern("diffmm_errors_total [1-9]")
+                .contains("jvm_memory_used_bytes").contains("jvm_gc_").contains("process_uptime_seconds");
+        // A path no route serves is labelled "unmatched", not by what the client sent.
+        get("/no/such/path/x1");
+        assertThat(get("/metrics").body()).contains("route=\"unmatched\",status=\"404\"").doesNotContain("x1");
+    }
+
+    @Test
+    void postTakesASingleUserAndRefusesUnknownFields() throws Exception {
+        String user = saved.userIds().externalId(2);
+        HttpResponse<String> one = post("/recommend", "{\"user\": \"" + user + "\", \"k\": 4}");
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(one.body())).isEqualTo(JSON.readTree(get("/recommend?user=" + user + "&k=4").body()));
+        assertThat(post("/recommend", "{\"user\": \"no-such-user\"}").statusCode()).isEqualTo(404);
+        HttpResponse<String> extra = post("/recommend", "{\"users\": [\"" + user + "\"], \"kk\": 3}");
+        assertThat(extra.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(extra.body()).get("error").asText()).contains("unknown field 'kk'");
+        assertThat(post("/recommend", "{\"user\": \"" + user + "\", \"users\": []}").statusCode()).isEqualTo(400);
+        assertThat(post("/recommend", "{\"user\": \"" + user + "\", \"include_seen\": \"yes\"}").statusCode())
+                .isEqualTo(400);
     }
 
     @Test
