@@ -45,7 +45,7 @@ public final class DataCommand implements Runnable {
             if (json) {
                 System.out.println(Json.pretty(info));
             } else {
-                info.forEach((k, v) -> System.out.printf("%-22s %s%n", k, v));
+                info.forEach((k, v) -> System.out.printf("%-22s %s%n", k, forPeople(k, v)));
             }
             return 0;
         }
@@ -129,5 +129,19 @@ public final class DataCommand implements Runnable {
         } finally {
             AtomicFiles.deleteTree(tmp);
         }
+    }
+
+    /** A value as a person reads it: density in percent, other fractions to four significant digits. */
+    static String forPeople(String key, Object v) {
+        if (v instanceof Double d) {
+            return key.contains("density") ? String.format(java.util.Locale.ROOT, "%.4g %%", 100 * d)
+                    : String.format(java.util.Locale.ROOT, "%.4g", d);
+        }
+        if (v instanceof Map<?, ?> m) {
+            java.util.StringJoiner j = new java.util.StringJoiner(", ", "{", "}");
+            m.forEach((k, x) -> j.add(k + "=" + forPeople(String.valueOf(k), x)));
+            return j.toString();
+        }
+        return String.valueOf(v);
     }
 }

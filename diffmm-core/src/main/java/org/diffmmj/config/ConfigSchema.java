@@ -25,6 +25,7 @@ public final class ConfigSchema<R extends Record> {
     public record KeySpec(String name, Class<?> type, Object defaultValue, Key meta) {
 
         public String typeName() {
+            if (meta.names().length > 0) return "name";
             if (type == int.class || type == long.class) return "integer";
             if (type == float.class || type == double.class) return "number";
             if (type == boolean.class) return "boolean";
@@ -34,6 +35,13 @@ public final class ConfigSchema<R extends Record> {
 
         /** The accepted values in words, e.g. "> 0", "in (0, 1]", "one of 0, 1"; empty when any. */
         public String range() {
+            if (meta.names().length > 0) {
+                List<String> named = new ArrayList<>();
+                for (int i = 0; i < meta.names().length; i++) {
+                    named.add(meta.names()[i] + " (" + meta.choices()[i] + ")");
+                }
+                return "one of " + String.join(", ", named);
+            }
             if (meta.choices().length > 0) {
                 return "one of " + String.join(", ", meta.choices());
             }
@@ -48,9 +56,18 @@ public final class ConfigSchema<R extends Record> {
             return "";
         }
 
-        /** The default as it appears in YAML (lists as lists). */
+        /** The default as it appears in YAML (lists as lists, named codes by name). */
         public Object defaultForDisplay() {
-            return display(defaultValue);
+            return displayed(defaultValue);
+        }
+
+        /** A value as files and listings show it. */
+        Object displayed(Object value) {
+            if (meta.names().length > 0) {
+                int at = Arrays.asList(meta.choices()).indexOf(String.valueOf(value));
+                return at >= 0 ? meta.names()[at] : value;
+            }
+            return display(value);
         }
 
         private static String number(double v) {
@@ -82,6 +99,9 @@ public final class ConfigSchema<R extends Record> {
             String name = meta.name().isEmpty() ? snakeCase(c.getName()) : meta.name();
             if (key(name).isPresent()) {
                 throw new IllegalStateException(type.getName() + " declares key '" + name + "' twice");
+            }
+            if (meta.names().length > 0 && (meta.names().length != meta.choices().length || c.getType() != int.class)) {
+                throw new IllegalStateException(type.getName() + "." + c.getName() + ": names need an int key and one per choice");
             }
             keys.add(new KeySpec(name, c.getType(), read(c, defaults), meta));
         }
@@ -122,7 +142,7 @@ public final class ConfigSchema<R extends Record> {
         Map<String, Object> m = new LinkedHashMap<>();
         RecordComponent[] components = type.getRecordComponents();
         for (int i = 0; i < components.length; i++) {
-            m.put(keys.get(i).name(), display(read(components[i], config)));
+            m.put(keys.get(i).name(), keys.get(i).displayed(read(components[i], config)));
         }
         return m;
     }
@@ -165,6 +185,12 @@ public final class ConfigSchema<R extends Record> {
 
     private Object convertType(KeySpec key, Object raw, String source) {
         Class<?> t = key.type();
+        if (raw instanceof String name && key.meta().names().length > 0) {
+            int at = Arrays.asList(key.meta().names()).indexOf(name.trim());
+            if (at >= 0) {
+                return Integer.parseInt(key.meta().choices()[at]);
+            }
+        }
         try {
             if (raw == null) {
                 throw bad(key, raw, source);
@@ -274,8 +300,9 @@ public final class ConfigSchema<R extends Record> {
 
     private static ConfigException bad(KeySpec key, Object raw, String source) {
         String shown = raw instanceof String s ? "'" + s + "'" : String.valueOf(raw);
+        String accepted = key.meta().choices().length > 0 ? " (" + key.range() + ")" : "";
         return new ConfigException("key '" + key.name() + "'" + from(source) + " expects " + article(key.typeName())
-                + ", got " + shown);
+                + accepted + ", got " + shown);
     }
 
     private static String article(String typeName) {

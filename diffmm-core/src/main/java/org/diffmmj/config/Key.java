@@ -32,4 +32,10 @@ public @interface Key {
 
     /** The only accepted values of a string or integer key; empty accepts any. */
     String[] choices() default {};
+
+    /**
+     * Names for an integer key's {@link #choices()}, in the same order: files and listings use the
+     * name, and the code is still accepted (the reference code's numeric flags).
+     */
+    String[] names() default {};
 }

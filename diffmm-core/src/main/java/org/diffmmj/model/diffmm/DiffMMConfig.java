@@ -5,7 +5,7 @@ import java.util.Map;
 import org.diffmmj.config.Key;
 
 /**
- * Every DiffMM hyperparameter of the algorithm document's section 7, named as the authors'
+ * Every DiffMM hyperparameter (the paper's and the authors' code's), named as the authors'
  * {@code Params.py} names them, with the common defaults in {@link #DEFAULTS}; {@link #PRESETS}
  * holds the authors' per-dataset overrides (their README's flags for TikTok, Baby and Sports).
  * The BPR divisor is the training loop's nominal batch size, not a key of its own.
@@ -26,9 +26,10 @@ public record DiffMMConfig(
         @Key(name = "keepRate", doc = "Edge-dropout keep probability of the modality graphs", min = 0,
                 minExclusive = true, max = 1) float keepRate,
         @Key(doc = "Weight of the modality signal injection (MSI) loss") float eLoss,
-        @Key(doc = "Feature transform: 0 leaky projection, 1 Linear, 2 Linear for text only",
-                choices = {"0", "1", "2"}) int trans,
-        @Key(doc = "Contrast: 0 modality vs modality, 1 modality vs main view", choices = {"0", "1"}) int clMethod,
+        @Key(doc = "Feature transform: LeakyReLU(F·W), a Linear layer, or Linear for text only (authors' 0, 1, 2)",
+                choices = {"0", "1", "2"}, names = {"leaky", "linear", "text-linear"}) int trans,
+        @Key(doc = "What the contrastive loss pairs: modality views with each other, or each with the main view (authors' 0, 1)",
+                choices = {"0", "1"}, names = {"modalities", "main"}) int clMethod,
         @Key(doc = "L2 weight on the embeddings", min = 0) float reg,
         @Key(doc = "Weight of the contrastive loss", min = 0) float sslReg,
         @Key(name = "denoiser_lr", doc = "Adam learning rate of the denoisers", min = 0, minExclusive = true)
@@ -41,10 +42,10 @@ public record DiffMMConfig(
             0.02, 1, 0.5f, 0.2f, 0.5f, 0.1f, 0, 0, 1e-5f, 1e-1f, 1e-3, 0.5f, 1024);
 
     public static final Map<String, Map<String, Object>> PRESETS = Map.of(
-            "tiktok", Map.of("reg", 1e-4, "ssl_reg", 1e-2, "trans", 1, "e_loss", 0.1, "cl_method", 1),
+            "tiktok", Map.of("reg", 1e-4, "ssl_reg", 1e-2, "trans", "linear", "e_loss", 0.1, "cl_method", "main"),
             "baby", Map.of("reg", 1e-5, "ssl_reg", 1e-1, "keepRate", 1, "e_loss", 0.01),
             "sports", Map.of("reg", 1e-6, "ssl_reg", 1e-2, "temp", 0.1, "ris_lambda", 0.1, "e_loss", 0.5,
-                    "keepRate", 1, "trans", 1));
+                    "keepRate", 1, "trans", "linear"));
 
     public DiffMMConfig {
         denoiserDims = denoiserDims.clone();
