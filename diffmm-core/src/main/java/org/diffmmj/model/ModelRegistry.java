@@ -18,6 +18,7 @@ public final class ModelRegistry {
     static {
         register(MfBpr.DEFINITION);
         register(LightGcn.DEFINITION);
+        register(Ngcf.DEFINITION);
         register(DiffMM.DEFINITION);
     }
 

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""NGCF parity fixtures from RecBole's implementation (RUCAIBox/RecBole, recbole/model/general_recommender/ngcf.py).
+
+Usage: /usr/bin/python3 tools/parity/ngcf_fixtures.py GIT_DIR [OUT_DIR]
+GIT_DIR: git directory of RUCAIBox/RecBole; OUT_DIR defaults to diffmm-core/src/test/resources/parity/ngcf.
+
+recbole/model/general_recommender/ngcf.py and the four recbole/model/ files it imports (abstract_recommender,
+layers, init, loss) are extracted from GIT_DIR's HEAD to a temporary directory and imported as published.
+The packages' __init__.py files are not extracted (they import the whole framework): the directories are
+namespace packages, and recbole.utils, whose enums and set_color the modules only name at class level, is
+stubbed. RecBole's config and dataset objects are replaced by the few fields NGCF.__init__ and
+GeneralRecommender.__init__ read.
+"""
+import importlib
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+
+SEED = 421
+USERS, ITEMS, DIM, REG = 7, 9, 4, 1e-2
+# two layers of different widths, so that the concatenation's layout and each W's shape are pinned
+HIDDEN = [5, 3]
+# item 8 has no training interaction: its row of the normalised graph is empty
+TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
+         (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
+BATCH_USERS = [0, 4, 2, 4, 6, 3]
+BATCH_POS = [3, 1, 5, 5, 6, 0]
+BATCH_NEG = [5, 7, 8, 2, 1, 4]
+
+
+class Names:
+    """recbole.utils' enums as the modules use them at import: any member is its own name."""
+
+    def __getattr__(self, name):
+        return name
+
+
+class Dataset:
+    """What GeneralRecommender and NGCF read from RecBole's dataset."""
+
+    def __init__(self, mat):
+        self.mat = mat
+
+    def num(self, field):
+        return {'user_id': USERS, 'item_id': ITEMS}[field]
+
+    def inter_matrix(self, form='coo'):
+        assert form == 'coo'
+        return self.mat
+
+
+def main():
+    git_dir = sys.argv[1]
+    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
+                                                                  'parity', 'ngcf')
+    files = ['recbole/model/general_recommender/ngcf.py', 'recbole/model/abstract_recommender.py',
+             'recbole/model/layers.py', 'recbole/model/init.py', 'recbole/model/loss.py']
+    ref = extract(git_dir, files, strip_cuda=False)
+    sys.path.insert(0, ref)
+    stub_module('recbole.utils', ModelType=Names(), InputType=Names(), FeatureSource=Names(), FeatureType=Names(),
+                set_color=lambda text, color: text)
+    ngcf = importlib.import_module('recbole.model.general_recommender.ngcf')
+    import scipy.sparse as sp
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    u = np.array([p[0] for p in TRAIN]); i = np.array([p[1] for p in TRAIN])
+    mat = sp.coo_matrix((np.ones(len(TRAIN)), (u, i)), shape=(USERS, ITEMS))
+    config = {'USER_ID_FIELD': 'user_id', 'ITEM_ID_FIELD': 'item_id', 'NEG_PREFIX': 'neg_', 'device': 'cpu',
+              'embedding_size': DIM, 'hidden_size_list': HIDDEN, 'node_dropout': 0.0, 'message_dropout': 0.1,
+              'reg_weight': REG}
+    model = ngcf.NGCF(config, Dataset(mat))
+    # xavier_normal_initialization zeroes the biases; move them off zero so that the test loads them
+    with torch.no_grad():
+        for layer in model.GNNlayers:
+            layer.linear.bias.normal_(0, 0.3)
+            layer.interActTransform.bias.normal_(0, 0.3)
+    # eval(): message dropout off (its masks come from torch's generator, ours from ours)
+    model.eval()
+
+    out = FixtureWriter(out_dir)
+    out.put('reference', {'repository': 'RUCAIBox/RecBole', 'commit': git_head(git_dir), 'torch': torch.__version__,
+                          'files': ', '.join(files)})
+    out.put('users', USERS); out.put('items', ITEMS); out.put('dim', DIM); out.put('hidden_size_list', HIDDEN)
+    out.put('reg_weight', REG)
+    out.ints('train_pairs', np.array(TRAIN))
+    out.array('user_embedding', model.user_embedding.weight)
+    out.array('item_embedding', model.item_embedding.weight)
+    for k, layer in enumerate(model.GNNlayers):
+        out.array('gnn%d_linear_weight' % k, layer.linear.weight)
+        out.array('gnn%d_linear_bias' % k, layer.linear.bias.reshape(1, -1))
+        out.array('gnn%d_inter_weight' % k, layer.interActTransform.weight)
+        out.array('gnn%d_inter_bias' % k, layer.interActTransform.bias.reshape(1, -1))
+    out.array('adjacency_dense', model.norm_adj_matrix.to_dense())
+
+    users, items = model.forward()
+    out.array('propagated_users', users)
+    out.array('propagated_items', items)
+
+    batch = [torch.tensor(v).long() for v in (BATCH_USERS, BATCH_POS, BATCH_NEG)]
+    out.ints('batch_users', batch[0].reshape(1, -1)); out.ints('batch_positives', batch[1].reshape(1, -1))
+    out.ints('batch_negatives', batch[2].reshape(1, -1))
+    interaction = {'user_id': batch[0], 'item_id': batch[1], 'neg_item_id': batch[2]}
+    model.zero_grad()
+    loss = model.calculate_loss(interaction)
+    loss.backward()
+    # the two terms of calculate_loss, through the model's own loss modules
+    with torch.no_grad():
+        users, items = model.forward()
+        u_e, p_e, n_e = users[batch[0]], items[batch[1]], items[batch[2]]
+        mf = model.mf_loss(torch.mul(u_e, p_e).sum(dim=1), torch.mul(u_e, n_e).sum(dim=1))
+        emb = model.reg_loss(u_e, p_e, n_e)
+    assert torch.allclose(loss, mf + REG * emb)
+    out.scalar('loss', loss); out.scalar('mf_loss', mf); out.scalar('emb_loss', emb)
+    out.scalar('reg_term', REG * emb)
+    out.array('grad_user_embedding', model.user_embedding.weight.grad)
+    out.array('grad_item_embedding', model.item_embedding.weight.grad)
+    for k, layer in enumerate(model.GNNlayers):
+        out.array('grad_gnn%d_linear_weight' % k, layer.linear.weight.grad)
+        out.array('grad_gnn%d_linear_bias' % k, layer.linear.bias.grad.reshape(1, -1))
+        out.array('grad_gnn%d_inter_weight' % k, layer.interActTransform.weight.grad)
+        out.array('grad_gnn%d_inter_bias' % k, layer.interActTransform.bias.grad.reshape(1, -1))
+    out.close()
+    print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
+
+
+if __name__ == '__main__':
+    main()
