@@ -38,7 +38,8 @@ import org.diffmmj.train.TrainingHistory;
 /**
  * What every registered model must do, checked for each one on tiny data: a new model gets these
  * tests by being registered. Models run with their defaults, except that an embedding width key
- * {@code dim} is set small so the finite-difference check stays quick.
+ * {@code dim} and a hidden-size list {@code dims} (DiffRec's and DiffMM's denoisers) are set small
+ * so the finite-difference check, which perturbs every parameter entry, stays quick.
  */
 class ModelContractTest {
 
@@ -57,6 +58,9 @@ class ModelContractTest {
         Map<String, Object> values = new LinkedHashMap<>();
         if (d.schema().key("dim").isPresent()) {
             values.put("dim", 4);
+        }
+        if (d.schema().key("dims").isPresent()) {
+            values.put("dims", "8");
         }
         return d.config(null, values);
     }
