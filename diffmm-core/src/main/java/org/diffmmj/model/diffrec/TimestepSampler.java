@@ -16,30 +16,30 @@ import org.diffmmj.tensor.Tensor;
  * auxiliary parameters, so checkpoints and {@code --resume} carry it. The reference keeps it in
  * float64; the losses recorded here are our float32 row losses, held exactly in float32.
  */
-final class TimestepSampler {
+public final class TimestepSampler {
 
-    static final int HISTORY = 10;
-    static final double UNIFORM_PROB = 0.001;
+    public static final int HISTORY = 10;
+    public static final double UNIFORM_PROB = 0.001;
 
     /** The drawn timesteps and each one's p_t·T (1 under uniform sampling). */
-    record Draw(int[] t, double[] weight) {
+    public record Draw(int[] t, double[] weight) {
     }
 
     private final int steps;
     private final Parameter history;
     private final Parameter count;
 
-    TimestepSampler(String prefix, int steps) {
+    public TimestepSampler(String prefix, int steps) {
         this.steps = steps;
         this.history = new Parameter(prefix + "lt_history", Tensor.zeros(steps, HISTORY));
         this.count = new Parameter(prefix + "lt_count", Tensor.zeros(1, steps));
     }
 
-    Parameter history() {
+    public Parameter history() {
         return history;
     }
 
-    Parameter count() {
+    public Parameter count() {
         return count;
     }
 
@@ -48,7 +48,7 @@ final class TimestepSampler {
     }
 
     /** Whether every step has a full history (the reference's switch to importance sampling). */
-    boolean full() {
+    public boolean full() {
         for (int t = 0; t < steps; t++) {
             if (count(t) != HISTORY) {
                 return false;
@@ -58,7 +58,7 @@ final class TimestepSampler {
     }
 
     /** p_t over all steps, in float64 as the reference computes it. */
-    double[] probabilities() {
+    public double[] probabilities() {
         double[] p = new double[steps];
         double total = 0;
         Tensor h = history.value();
@@ -77,7 +77,7 @@ final class TimestepSampler {
         return p;
     }
 
-    Draw draw(int n, Rng rng) {
+    public Draw draw(int n, Rng rng) {
         int[] t = new int[n];
         double[] weight = new double[n];
         if (!full()) {
@@ -111,7 +111,7 @@ final class TimestepSampler {
      * Appends each row's weighted loss (before division by p_t) to its step's history, in batch
      * order; a full history drops its oldest entry.
      */
-    void record(int[] t, float[] rowLosses) {
+    public void record(int[] t, float[] rowLosses) {
         Tensor h = history.value();
         for (int b = 0; b < t.length; b++) {
             int s = t[b];
