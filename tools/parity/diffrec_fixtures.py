@@ -206,6 +206,38 @@ def main():
         out.array('d_denoised', denoised)
         deep_denoised = diffusion.p_sample(deep, x_all, 0, False)
         out.array('d_deep_denoised', deep_denoised)
+
+    # ---- (e, f) the eps mean type: training_losses (uniform phase, t = 0 in the batch) and p_sample --
+    eps = gd.GaussianDiffusion(gd.ModelMeanType.EPSILON, args.noise_schedule, args.noise_scale, args.noise_min,
+                               args.noise_max, args.steps, torch.device('cpu'))
+    seed = 5
+    while True:
+        torch.manual_seed(seed)
+        ts = torch.randint(0, eps.steps, (len(BATCH),))
+        if 0 in ts.tolist():
+            break
+        seed += 1
+    out.put('e_seed', seed)
+    torch.manual_seed(seed)
+    ts = torch.randint(0, eps.steps, (len(BATCH),)).long()
+    noise = torch.randn_like(x_start)
+    torch.manual_seed(seed)
+    terms = eps.training_losses(model, x_start, args.reweight)
+    with torch.no_grad():  # the draws are training_losses' own: its unweighted eps-MSE at t > 0
+        mse = ((noise - model(eps.q_sample(x_start, ts, noise), ts)) ** 2).mean(dim=1)
+        abar, prev = eps.alphas_cumprod[ts], eps.alphas_cumprod_prev[ts]
+        weight = (1 - abar) / ((1 - prev) ** 2 * (1 - eps.betas[ts]))
+        assert torch.allclose(terms['loss'][ts != 0], (weight * mse)[ts != 0])
+    out.ints('e_t', ts.reshape(1, -1))
+    out.array('e_noise', noise)
+    out.array('e_loss_rows', terms['loss'].reshape(1, -1), np.float64)
+    loss = terms['loss'].mean()
+    out.scalar('e_loss', loss)
+    model.zero_grad()
+    loss.backward()
+    dnn_grads(out, 'e_grad', model)
+    with torch.no_grad():
+        out.array('f_eps_denoised', eps.p_sample(model, x_all, 0, False))
     out.close()
 
 

@@ -30,8 +30,9 @@ import org.diffmmj.tensor.Tensor;
  * DiffRec against YiyanXu/DiffRec ({@code DiffRec/models/DNN.py}, {@code gaussian_diffusion.py},
  * {@code main.py}; see tools/parity/README.md) at the fixture's weights: main.py's defaults, the
  * schedule, the DNN forward, {@code training_losses} at the timesteps and noise it drew (uniform
- * while the loss history fills, then importance-sampled with the division by p_t), the loss
- * history it leaves, the gradients, and {@code p_sample}'s denoised rows. Tolerances as in
+ * while the loss history fills, then importance-sampled with the division by p_t; and with the
+ * eps mean type), the loss history it leaves, the gradients, and {@code p_sample}'s denoised rows
+ * (x0 and eps). Tolerances as in
  * {@link DiffMMParityTest}: |ours − theirs| ≤ 1e-6 + 1e-5·|theirs| per value, relative 1e-5 on
  * losses, gradients and the 100-step reverse process to 1e-5 of the array's largest magnitude.
  */
@@ -271,6 +272,53 @@ class DiffRecParityTest {
             sampler.record(t, ours);
             assertClose("(c) Lt_history after", sampler.history().value(), fx.array("c_lt_history_after"), RTOL, ATOL);
         }
+    }
+
+    // ---- (e, f) the eps mean type ---------------------------------------------------------------
+
+    private DiffRec epsModel() {
+        DiffRec m = new DiffRec(train(), DiffRec.DEFINITION.config("dims", fx.meta().get("dims").toString(),
+                "mean_type", "eps"), new Rng(1));
+        loadDenoiser(m.denoiser(), "dnn");
+        return m;
+    }
+
+    @Test
+    void epsMeanTypeLossWithItsFirstStepLikelihoodAndGradientsMatchTheirs() {
+        DiffRec m = epsModel();
+        int[] t = fx.ints("e_t");
+        assertThat(t).contains(0);
+        try (Tape tape = new Tape(new BufferPool())) {
+            Var x0 = tape.constant(rows(fx.ints("b_batch_users")));
+            Var rowLosses = m.rowLosses(tape, x0, t, tape.constant(fx.tensor("e_noise")), false, null);
+            assertClose("(e) eps weighted row losses", rowLosses.value(), fx.array("e_loss_rows"), RTOL, ATOL);
+            // The t = 0 row is the likelihood term, ~1e-5 of the others: held on its own scale too.
+            int first = Arrays.stream(t).boxed().toList().indexOf(0);
+            assertClose("(e) eps t = 0 likelihood row", rowLosses.value().get(first, 0),
+                    fx.array("e_loss_rows").values()[first], RTOL);
+            double[] ones = new double[t.length];
+            Arrays.fill(ones, 1);
+            Var loss = DiffRec.divideAndAverage(tape, rowLosses, ones);
+            assertClose("(e) eps loss", loss.value().get(0, 0), fx.scalar("e_loss"), RTOL);
+            m.denoiser().parameters().forEach(Parameter::zeroGrad);
+            tape.backward(loss);
+            assertDenoiserGradients(m.denoiser(), "e_grad");
+        }
+    }
+
+    @Test
+    void epsMeanTypeDenoisedRowsArePSamples() {
+        int[] all = new int[users];
+        for (int u = 0; u < users; u++) {
+            all[u] = u;
+        }
+        float[] out = new float[users * items];
+        try (var scorer = epsModel().scorer()) {
+            scorer.score(all, out);
+        }
+        double[] theirs = fx.array("f_eps_denoised").values();
+        double scale = Arrays.stream(theirs).map(Math::abs).max().orElseThrow();
+        assertClose("(f) eps p_sample", out, theirs, 0, RTOL * scale);
     }
 
     // ---- (d) p_sample ------------------------------------------------------------------------------

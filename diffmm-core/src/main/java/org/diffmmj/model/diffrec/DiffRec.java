@@ -38,7 +38,9 @@ import org.diffmmj.sparse.CsrMatrix;
  * <li>{@code DiffRec/models/gaussian_diffusion.py}: {@code get_betas} ("linear-var", "linear")
  * with {@code beta_fixed} β_0 = 1e-5 ({@link DiffusionSchedule#diffRec});
  * {@code training_losses} with the x0 mean type: w·mean_i (x_0 − x̂_0)², w = SNR(t−1) − SNR(t)
- * and 1 at t = 0 when {@code reweight}, the {@code Lt_history} update with the weighted row
+ * and 1 at t = 0 when {@code reweight} (SNR(−1) would index the last step; the reference's
+ * {@code th.where} discards it, and so do we); with the eps mean type its ε-MSE weight and its x0
+ * likelihood term at t = 0; the {@code Lt_history} update with the weighted row
  * losses, then division by p_t ({@link TimestepSampler}); {@code p_sample}: x_{T'} from
  * q(x_{T'} | x_0) with T' = sampling_steps (x_0 itself when 0), then the posterior mean over
  * all T steps, plus σ_t·ε for t &gt; 0 with {@code sampling_noise}.</li>
@@ -49,9 +51,8 @@ import org.diffmmj.sparse.CsrMatrix;
  * </ul>
  * Departures, each for a reason:
  * <ul>
- * <li>Only the x0 mean type (the paper's and main.py's default) and the "linear-var" and "linear"
- * schedules are offered; the eps mean type and the "cosine"/"binomial" schedules are not ported,
- * nor noise_scale 0 (its no-diffusion ablation).</li>
+ * <li>Only the "linear-var" (main.py's default) and "linear" schedules are offered; "cosine" and
+ * "binomial" are not ported, nor noise_scale 0 (its no-diffusion ablation).</li>
  * <li>{@code reweight false}: the reference leaves {@code loss} unassigned on that path (a
  * NameError); the paper's intent, the unweighted MSE, is used.</li>
  * <li>The reference's {@code type=bool} arguments read any string, "False" included, as true;
@@ -76,7 +77,7 @@ public final class DiffRec extends Module implements Recommender {
             @Key(doc = "Normalise each input row (L2) in the DNN", name = "norm") boolean norm,
             @Key(doc = "Dropout on the DNN's input while training", min = 0, max = 1, maxExclusive = true)
             float dropout,
-            @Key(doc = "What the DNN predicts: x0 (eps is not ported)", choices = {"x0"}) String meanType,
+            @Key(doc = "What the DNN predicts: x0 (the row) or eps (the noise)", choices = {"x0", "eps"}) String meanType,
             @Key(doc = "Diffusion steps T", min = 1) int steps,
             @Key(doc = "Noise schedule", choices = {"linear-var", "linear"}) String noiseSchedule,
             @Key(doc = "Noise scale of the schedule", min = 0, minExclusive = true) double noiseScale,
@@ -170,11 +171,59 @@ public final class DiffRec extends Module implements Recommender {
      * given timesteps and noise; input dropout only when {@code dropout}, drawn from {@code rng}.
      */
     public Var rowLosses(Tape tape, Var x0, int[] t, Var noise, boolean dropout, Rng rng) {
+        if (predictsNoise()) {
+            return epsRowLosses(tape, x0, t, noise, dropout, rng);
+        }
         float[] weight = new float[t.length];
         for (int r = 0; r < t.length; r++) {
             weight[r] = config.reweight() ? (float) diffusion.schedule().lossWeight(t[r]) : 1f;
         }
         return diffusion.rowLosses(tape, denoiser, x0, t, noise, weight, dropout, rng).loss();
+    }
+
+    private boolean predictsNoise() {
+        return config.meanType().equals("eps");
+    }
+
+    /**
+     * The eps mean type of {@code training_losses}: mean_i (ε − ε̂)² weighted by
+     * (1 − ᾱ_t) / ((1 − ᾱ_{t−1})²·(1 − β_t)) when {@code reweight}; at t = 0 (weight 1) the
+     * reference replaces it by the x0 likelihood term mean_i (x_0 − x̂_0)²/2, x̂_0 from ε̂.
+     */
+    private Var epsRowLosses(Tape tape, Var x0, int[] t, Var noise, boolean dropout, Rng rng) {
+        DiffusionSchedule s = diffusion.schedule();
+        int n = t.length;
+        float[] signal = new float[n];
+        float[] spread = new float[n];
+        float[] epsWeight = new float[n];
+        float[] firstStep = new float[n];
+        float[] recipSignal = new float[n];
+        float[] recipSpread = new float[n];
+        for (int r = 0; r < n; r++) {
+            double abar = s.alphaCumprod(t[r]);
+            signal[r] = (float) Math.sqrt(abar);
+            spread[r] = (float) Math.sqrt(1 - abar);
+            recipSignal[r] = (float) Math.sqrt(1 / abar);
+            recipSpread[r] = (float) Math.sqrt(1 / abar - 1);
+            boolean first = t[r] == 0;
+            firstStep[r] = config.reweight() && first ? 1f : 0f;
+            if (!config.reweight()) {
+                epsWeight[r] = 1f;
+            } else if (!first) {
+                double prev = 1 - s.alphaCumprod(t[r] - 1);
+                epsWeight[r] = (float) ((1 - abar) / (prev * prev * (1 - s.beta(t[r]))));
+            }
+        }
+        Var xt = tape.add(tape.mul(x0, tape.constant(n, 1, signal)), tape.mul(noise, tape.constant(n, 1, spread)));
+        Var predicted = denoiser.forward(tape, xt, t, dropout, rng);
+        Var loss = tape.mul(tape.rowMeanSquaredError(noise, predicted), tape.constant(n, 1, epsWeight));
+        if (config.reweight()) {
+            Var x0Hat = tape.sub(tape.mul(xt, tape.constant(n, 1, recipSignal)),
+                    tape.mul(predicted, tape.constant(n, 1, recipSpread)));
+            Var likelihood = tape.scale(tape.rowMeanSquaredError(x0, x0Hat), 0.5f);
+            loss = tape.add(loss, tape.mul(likelihood, tape.constant(n, 1, firstStep)));
+        }
+        return loss;
     }
 
     /** mean_b (L_b / w_b): the batch loss main.py differentiates, w_b = p_t·T (1 when uniform). */
@@ -236,7 +285,7 @@ public final class DiffRec extends Module implements Recommender {
             }
             for (int step = s.steps() - 1; step >= 0; step--) {
                 try (Tape tape = tapes.noGrad()) {
-                    Var x = diffusion.posteriorMean(tape, denoiser, tape.constant(n, items, carry), step);
+                    Var x = posteriorMean(tape, tape.constant(n, items, carry), step);
                     if (config.samplingNoise() && step != 0) {
                         x = tape.affine(x, 1f, normal(tape, noise), (float) s.posteriorStd(step));
                     }
@@ -249,6 +298,20 @@ public final class DiffRec extends Module implements Recommender {
         if (carry != out) {
             System.arraycopy(carry, 0, out, 0, carry.length);
         }
+    }
+
+    /** p_mean_variance's mean at one step for every row; with eps, x̂_0 = √(1/ᾱ_t)·x − √(1/ᾱ_t − 1)·ε̂. */
+    private Var posteriorMean(Tape tape, Var x, int step) {
+        if (!predictsNoise()) {
+            return diffusion.posteriorMean(tape, denoiser, x, step);
+        }
+        DiffusionSchedule s = diffusion.schedule();
+        int[] t = new int[x.rows()];
+        java.util.Arrays.fill(t, step);
+        Var eps = denoiser.forward(tape, x, t, false, null);
+        double abar = s.alphaCumprod(step);
+        Var x0Hat = tape.affine(x, (float) Math.sqrt(1 / abar), eps, (float) -Math.sqrt(1 / abar - 1));
+        return tape.affine(x0Hat, (float) s.posteriorCoef1(step), x, (float) s.posteriorCoef2(step));
     }
 
     /** Standard normal rows, row r from user r's own stream. */
