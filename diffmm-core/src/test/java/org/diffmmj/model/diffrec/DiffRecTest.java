@@ -157,6 +157,21 @@ class DiffRecTest {
         }
     }
 
+    /** The contract suite checks x0's gradients; eps's (with its t = 0 likelihood row) here. */
+    @Test
+    void epsMeanTypeGradientsMatchFiniteDifferences() {
+        try (DiffRec m = small(3, "mean_type", "eps")) {
+            org.diffmmj.tensor.Tensor x0 = org.diffmmj.tensor.Tensor.zeros(4, DATA.items());
+            org.diffmmj.tensor.Tensor noise = org.diffmmj.tensor.Tensor.zeros(4, DATA.items());
+            new Rng(4).fillUniform(x0, 0f, 1f);
+            new Rng(5).fillNormal(noise, 0f, 1f);
+            int[] t = {0, 1, 2, 3};
+            double[] pt = {1, 0.5, 2, 1};
+            org.diffmmj.autograd.GradCheck.check(m.parameters(), tape -> DiffRec.divideAndAverage(tape,
+                    m.rowLosses(tape, tape.constant(x0), t, tape.constant(noise), false, null), pt), 2e-3f, 3e-2);
+        }
+    }
+
     @Test
     void noisyInferenceGivesAUserTheSameRowInAnyBatch() {
         try (DiffRec m = small(3, "sampling_steps", 3, "sampling_noise", true); ScoreSource s = m.scorer()) {
