@@ -157,7 +157,9 @@ class DiffRecParityTest {
         assertThat(c.dropout()).isEqualTo(0.5f);
         assertThat(main.get("weight_decay").asDouble()).as("AdamW without decay is Adam").isZero();
         assertThat(DiffRec.DEFINITION.trainingDefaults()).containsEntry("lr", main.get("lr").asDouble())
-                .containsEntry("batch", main.get("batch_size").asInt());
+                .containsEntry("batch", main.get("batch_size").asInt())
+                // main.py: `if epoch % 5 == 0: evaluate`, `if epoch - best_epoch >= 20: break`
+                .containsEntry("eval_every", 5).containsEntry("patience", 20);
     }
 
     @Test

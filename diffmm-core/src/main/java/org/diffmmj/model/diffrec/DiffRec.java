@@ -45,8 +45,10 @@ import org.diffmmj.sparse.CsrMatrix;
  * q(x_{T'} | x_0) with T' = sampling_steps (x_0 itself when 0), then the posterior mean over
  * all T steps, plus σ_t·ε for t &gt; 0 with {@code sampling_noise}.</li>
  * <li>{@code DiffRec/main.py}: its argument names and defaults; the batch loss is the mean over
- * the batch's rows; Adam at lr 1e-4 on batches of 400 users (its AdamW with weight_decay 0 is
- * Adam); scores are computed from the training rows and seen items are masked by the
+ * the batch's rows; Adam at lr 1e-4 on batches of 400 shuffled users (its AdamW with
+ * weight_decay 0 is Adam); evaluation every 5 epochs (the same epochs as its
+ * {@code epoch % 5 == 0}) and early stopping after 20 epochs without a better validation
+ * Recall@20; scores are computed from the training rows and seen items are masked by the
  * evaluator, as its {@code evaluate} does.</li>
  * </ul>
  * Departures, each for a reason:
@@ -61,6 +63,13 @@ import org.diffmmj.sparse.CsrMatrix;
  * noise of inference with sampling_steps &gt; 0 or sampling_noise is drawn per user from a fixed
  * seed, so that a user's scores do not depend on the batch they are scored in and evaluation and
  * serving agree; the reference draws it from the global generator.</li>
+ * <li>Early stopping: main.py checks {@code epoch - best_epoch >= 20} before training an epoch,
+ * so it stops after three evaluations without improvement and four unevaluated epochs; the
+ * shared loop stops at the fourth evaluation without improvement (one more epoch, evaluated).
+ * Its 1000-epoch default is not taken over: the loop's {@code epochs} stays the user's.</li>
+ * <li>main.py masks training and validation items when it ranks for the test split; the shared
+ * evaluator masks training items for both splits, as it does for every model here, so test
+ * figures are comparable across the toolkit's models.</li>
  * <li>The loss history is stored in float32 (our row losses are float32); the reference's
  * history tensor is float64.</li>
  * </ul>
@@ -111,7 +120,7 @@ public final class DiffRec extends Module implements Recommender {
     public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
             "DiffRec (Wang et al. 2023): a Gaussian diffusion over each user's interaction row; scores are the denoised row",
             Config.class, Config.DEFAULTS, Map.of(), (config, data, rng) -> new DiffRec(data.train(), config, rng))
-            .withTrainingDefaults(Map.of("lr", 1e-4, "batch", 400));
+            .withTrainingDefaults(Map.of("lr", 1e-4, "batch", 400, "eval_every", 5, "patience", 20));
 
     /** Seed of the per-user noise of inference (only with sampling_steps &gt; 0 or sampling_noise). */
     private static final long INFERENCE_SEED = 0x5EEDD1FFL;
