@@ -14,8 +14,8 @@ import org.diffmmj.nn.Module;
 import org.diffmmj.random.Rng;
 
 /**
- * DiffRec's denoiser (its {@code DNN}, "x0" mean type), as DiffMM uses it per modality: predicts
- * x0 from a noisy interaction row x_t and its timestep.
+ * DiffRec's denoiser (its {@code DNN}), as DiffMM uses it per modality: predicts x0 from a noisy
+ * interaction row x_t and its timestep (or, under DiffRec's eps mean type, the noise).
  * h = tanh(Linear_{I+10→h}([dropout(x), Linear_{10→10}(te(t))])) through the hidden sizes, then
  * back out to the item count with no activation on the output.
  *
