@@ -14,8 +14,8 @@ import org.diffmmj.nn.Module;
 import org.diffmmj.random.Rng;
 
 /**
- * DiffRec's denoiser (its {@code DNN}, "x0" mean type), as DiffMM uses it per modality: predicts
- * x0 from a noisy interaction row x_t and its timestep.
+ * DiffRec's denoiser (its {@code DNN}), as DiffMM uses it per modality: predicts x0 from a noisy
+ * interaction row x_t and its timestep (or, under DiffRec's eps mean type, the noise).
  * h = tanh(Linear_{I+10→h}([dropout(x), Linear_{10→10}(te(t))])) through the hidden sizes, then
  * back out to the item count with no activation on the output.
  *
@@ -30,6 +30,7 @@ public final class Denoiser extends Module {
     private final int items;
     private final int timeDim;
     private final float inputDropout;
+    private final boolean normalizeInput;
     private final Linear timeLayer;
     private final Parameter firstItemWeight;
     private final Parameter firstTimeWeight;
@@ -42,6 +43,15 @@ public final class Denoiser extends Module {
      * reversed, so for dims [a, b] the layers run items+emb → b → a → b → items.
      */
     public Denoiser(String name, int items, int[] dims, int timeDim, float inputDropout, Rng rng) {
+        this(name, items, dims, timeDim, inputDropout, false, rng);
+    }
+
+    /**
+     * With {@code normalizeInput}, each input row is L2-normalised before dropout (the
+     * reference DNN's {@code norm}, F.normalize with eps 1e-12).
+     */
+    public Denoiser(String name, int items, int[] dims, int timeDim, float inputDropout, boolean normalizeInput,
+                    Rng rng) {
         if (dims.length == 0) {
             throw new IllegalArgumentException("the denoiser needs at least one hidden size");
         }
@@ -54,6 +64,7 @@ public final class Denoiser extends Module {
         this.items = items;
         this.timeDim = timeDim;
         this.inputDropout = inputDropout;
+        this.normalizeInput = normalizeInput;
         String prefix = name + ".denoiser.";
         this.timeLayer = register(Linear.xavierNormal(prefix + "emb", timeDim, timeDim, rng));
         // The first layer's weight is N(0, sqrt(2/(fan_in + fan_out))) with fan_in = items + timeDim.
@@ -99,7 +110,8 @@ public final class Denoiser extends Module {
         boolean shared = Arrays.stream(timesteps).allMatch(t -> t == timesteps[0]);
         int[] embedded = shared ? new int[] {timesteps[0]} : timesteps;
         Var emb = timeLayer.forward(tape, tape.adopt(TimeEmbedding.of(embedded, timeDim)));
-        Var input = training && inputDropout > 0 ? tape.dropout(x, inputDropout, rng) : x;
+        Var normalized = normalizeInput ? tape.rowL2Normalize(x, 1e-12f) : x;
+        Var input = training && inputDropout > 0 ? tape.dropout(normalized, inputDropout, rng) : normalized;
         Var timeTerm = tape.linear(emb, tape.param(firstTimeWeight), tape.param(firstBias));
         // A shared timestep gives a 1×h row that the linear layer takes as its bias.
         Var h = shared ? tape.linear(input, tape.param(firstItemWeight), timeTerm)

@@ -57,19 +57,33 @@ public final class GaussianDiffusion {
 
     private Training lossAt(Tape tape, Denoiser denoiser, Var x0, int[] t, Var noise, boolean dropout, Rng rng) {
         int batch = x0.rows();
+        float[] weight = new float[batch];
+        for (int b = 0; b < batch; b++) {
+            weight[b] = (float) schedule.lossWeight(t[b]);
+        }
+        Training rows = rowLosses(tape, denoiser, x0, t, noise, weight, dropout, rng);
+        return new Training(rows.predicted(), tape.mean(rows.loss()));
+    }
+
+    /**
+     * Per-row losses w_b·mean_i (x0 − x̂_0)² (a batch×1 column, in {@link Training#loss()}) at given
+     * timesteps, noise and row weights: DiffRec divides them by its importance-sampling
+     * probabilities and keeps them as its loss history before taking the mean.
+     */
+    public Training rowLosses(Tape tape, Denoiser denoiser, Var x0, int[] t, Var noise, float[] weight,
+                              boolean dropout, Rng rng) {
+        int batch = x0.rows();
         float[] signal = new float[batch];
         float[] spread = new float[batch];
-        float[] weight = new float[batch];
         for (int b = 0; b < batch; b++) {
             signal[b] = (float) Math.sqrt(schedule.alphaCumprod(t[b]));
             spread[b] = (float) Math.sqrt(1 - schedule.alphaCumprod(t[b]));
-            weight[b] = (float) schedule.lossWeight(t[b]);
         }
         // q(x_t | x_0): x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, one coefficient per row.
         Var xt = tape.add(tape.mul(x0, tape.constant(batch, 1, signal)), tape.mul(noise, tape.constant(batch, 1, spread)));
         Var predicted = denoiser.forward(tape, xt, t, dropout, rng);
         Var mse = tape.rowMeanSquaredError(x0, predicted);
-        return new Training(predicted, tape.mean(tape.mul(mse, tape.constant(batch, 1, weight))));
+        return new Training(predicted, tape.mul(mse, tape.constant(batch, 1, weight)));
     }
 
     /**
@@ -78,12 +92,20 @@ public final class GaussianDiffusion {
      */
     public Var reverse(Tape tape, Denoiser denoiser, Var x0) {
         Var x = x0;
-        int[] t = new int[x0.rows()];
         for (int step = schedule.steps() - 1; step >= 0; step--) {
-            java.util.Arrays.fill(t, step);
-            Var predicted = denoiser.forward(tape, x, t, false, null);
-            x = tape.affine(predicted, (float) schedule.posteriorCoef1(step), x, (float) schedule.posteriorCoef2(step));
+            x = posteriorMean(tape, denoiser, x, step);
         }
         return x;
+    }
+
+    /**
+     * One reverse step's mean with every row at timestep {@code step}: c1·denoiser(x, step) + c2·x
+     * (x0 mean type, no dropout).
+     */
+    public Var posteriorMean(Tape tape, Denoiser denoiser, Var x, int step) {
+        int[] t = new int[x.rows()];
+        java.util.Arrays.fill(t, step);
+        Var predicted = denoiser.forward(tape, x, t, false, null);
+        return tape.affine(predicted, (float) schedule.posteriorCoef1(step), x, (float) schedule.posteriorCoef2(step));
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.diffmmj.model.diffmm.DiffMM;
+import org.diffmmj.model.diffrec.DiffRec;
 
 /**
  * Every model the toolkit can train, found by name. Adding a model is one line here plus its
@@ -20,6 +21,7 @@ public final class ModelRegistry {
         register(LightGcn.DEFINITION);
         register(Ngcf.DEFINITION);
         register(DiffMM.DEFINITION);
+        register(DiffRec.DEFINITION);
     }
 
     private ModelRegistry() {

@@ -38,7 +38,8 @@ import org.diffmmj.train.TrainingHistory;
 /**
  * What every registered model must do, checked for each one on tiny data: a new model gets these
  * tests by being registered. Models run with their defaults, except that an embedding width key
- * {@code dim} is set small so the finite-difference check stays quick, and so are the widths of a
+ * {@code dim} and a hidden-size list {@code dims} (DiffRec's and DiffMM's denoisers) are set small so the
+ * finite-difference check, which perturbs every parameter entry, stays quick, and so are the widths of a
  * {@code hidden_size_list} (RecBole's key; same number of layers): at NGCF's 3×64 leaky-ReLU units
  * per node the check's step straddles enough kinks to miss its tolerance with a gradient that
  * matches PyTorch's to 1e-7 ({@code NgcfParityTest}).
@@ -65,6 +66,9 @@ class ModelContractTest {
             int layers = ((int[]) k.defaultValue()).length;
             values.put(k.name(), java.util.Collections.nCopies(layers, 4));
         });
+        if (d.schema().key("dims").isPresent()) {
+            values.put("dims", "8");
+        }
         return d.config(null, values);
     }
 
