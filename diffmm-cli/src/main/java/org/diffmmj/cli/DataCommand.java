@@ -134,8 +134,7 @@ public final class DataCommand implements Runnable {
     /** A value as a person reads it: density in percent, other fractions to four significant digits. */
     static String forPeople(String key, Object v) {
         if (v instanceof Double d) {
-            return key.contains("density") ? String.format(java.util.Locale.ROOT, "%.4g %%", 100 * d)
-                    : String.format(java.util.Locale.ROOT, "%.4g", d);
+            return key.contains("density") ? Text.number(100 * d) + " %" : Text.number(d);
         }
         if (v instanceof Map<?, ?> m) {
             java.util.StringJoiner j = new java.util.StringJoiner(", ", "{", "}");

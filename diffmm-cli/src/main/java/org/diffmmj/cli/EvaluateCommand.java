@@ -56,8 +56,8 @@ public final class EvaluateCommand implements Callable<Integer> {
                 System.out.println(Json.pretty(out));
             } else {
                 System.out.println(saved.modelName() + " (epoch " + out.get("epoch") + ")");
-                System.out.println("  val  " + out.get("val"));
-                System.out.println("  test " + out.get("test"));
+                System.out.println("  val  " + Text.map((Map<?, ?>) out.get("val")));
+                System.out.println("  test " + Text.map((Map<?, ?>) out.get("test")));
             }
         }
         return 0;

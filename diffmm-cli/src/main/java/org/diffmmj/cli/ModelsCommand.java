@@ -45,10 +45,10 @@ public final class ModelsCommand implements Callable<Integer> {
             System.out.println(d.name() + " - " + d.description());
             print(d.schema());
             if (!d.trainingDefaults().isEmpty()) {
-                System.out.println("    trains with " + d.trainingDefaults() + " unless set");
+                System.out.println("    trains with " + Text.map(d.trainingDefaults()) + " unless set");
             }
             if (!d.presets().isEmpty()) {
-                d.presets().forEach((name, values) -> System.out.println("    preset " + name + ": " + values));
+                d.presets().forEach((name, values) -> System.out.println("    preset " + name + ": " + Text.map(values)));
             }
             System.out.println();
         }
@@ -76,7 +76,7 @@ public final class ModelsCommand implements Callable<Integer> {
     private static void print(ConfigSchema<?> schema) {
         for (ConfigSchema.KeySpec k : schema.keys()) {
             String range = k.range().isEmpty() ? "" : ", " + k.range();
-            System.out.printf("    %-18s %-12s %s (%s%s)%n", k.name(), String.valueOf(k.defaultForDisplay()), k.meta().doc(),
+            System.out.printf("    %-18s %-12s %s (%s%s)%n", k.name(), Text.number(k.defaultForDisplay()), k.meta().doc(),
                     k.typeName(), range);
         }
     }
