@@ -113,19 +113,39 @@ public final class RecommendationService {
         this.precomputed = Math.min(precompute, items);
         this.topItems = precomputed > 0 ? new int[users][] : null;
         this.topScores = precomputed > 0 ? new float[users][] : null;
-        if (precomputed > 0) {
+        if (precomputed > 0 && generalScores == null) {
             Parallel.forRange(users, 64, (from, to) -> {
                 for (int u = from; u < to; u++) {
-                    float[] scores = unseenScores(u);
-                    int[] best = new int[precomputed];
-                    int found = TopK.select(scores, 0, items, precomputed, best, 0, new float[precomputed]);
-                    topItems[u] = java.util.Arrays.copyOf(best, found);
-                    topScores[u] = new float[found];
-                    for (int r = 0; r < found; r++) {
-                        topScores[u][r] = scores[best[r]];
-                    }
+                    keepBest(u, unseenScores(u));
                 }
             });
+        } else if (precomputed > 0) {
+            // A general scorer does its work per batch (DiffRec denoises rows through all its steps):
+            // one call per batch of users, not one per user.
+            int batch = 256;
+            float[] buf = new float[batch * items];
+            for (int start = 0; start < users; start += batch) {
+                int[] ids = new int[Math.min(batch, users - start)];
+                for (int r = 0; r < ids.length; r++) {
+                    ids[r] = start + r;
+                }
+                generalScores.score(ids, buf);
+                for (int r = 0; r < ids.length; r++) {
+                    float[] scores = java.util.Arrays.copyOfRange(buf, r * items, (r + 1) * items);
+                    maskSeen(ids[r], scores);
+                    keepBest(ids[r], scores);
+                }
+            }
+        }
+    }
+
+    private void keepBest(int u, float[] unseen) {
+        int[] best = new int[precomputed];
+        int found = TopK.select(unseen, 0, items, precomputed, best, 0, new float[precomputed]);
+        topItems[u] = java.util.Arrays.copyOf(best, found);
+        topScores[u] = new float[found];
+        for (int r = 0; r < found; r++) {
+            topScores[u][r] = unseen[best[r]];
         }
     }
 
@@ -177,12 +197,16 @@ public final class RecommendationService {
     /** The user's scores with training items at −∞. */
     private float[] unseenScores(int u) {
         float[] scores = scores(u);
+        maskSeen(u, scores);
+        return scores;
+    }
+
+    private void maskSeen(int u, float[] scores) {
         int[] ptr = train.userPtr();
         int[] seen = train.userItems();
         for (int p = ptr[u]; p < ptr[u + 1]; p++) {
             scores[seen[p]] = Float.NEGATIVE_INFINITY;
         }
-        return scores;
     }
 
     public List<ScoredItem> similarItems(String itemId, int k) {
