@@ -430,4 +430,59 @@ final class ElementwiseOps {
         });
         return y;
     }
+
+    /**
+     * out[r,c] = alpha[r]·a[r,c] + beta[r]·b[r,c], one pass over row-major heap rows (the
+     * products and the sum each rounded to float, as the two broadcast products and a sum would
+     * be, without their two temporaries). Gradients alpha[r]·gy and beta[r]·gy.
+     */
+    static Var rowAffine(Tape tape, Var a, float[] alpha, Var b, float[] beta) {
+        if (!sameShape(a, b) || alpha.length != a.rows() || beta.length != a.rows()) {
+            throw new IllegalArgumentException("rowAffine: " + a.value.shape() + " and " + b.value.shape() + " with "
+                    + alpha.length + " and " + beta.length + " row coefficients");
+        }
+        int rows = a.rows();
+        int cols = a.cols();
+        Tensor out = tape.alloc(rows, cols);
+        rowCombine(rows, cols, a.value.buffer(), alpha, b.value.buffer(), beta, out.buffer(), false);
+        Var y = tape.output(out, a, b);
+        tape.onBackward(y, () -> {
+            if (a.requiresGrad) {
+                rowCombine(rows, cols, y.grad.buffer(), alpha, tape.gradOf(a).buffer(), null, tape.gradOf(a).buffer(), true);
+            }
+            if (b.requiresGrad) {
+                rowCombine(rows, cols, y.grad.buffer(), beta, tape.gradOf(b).buffer(), null, tape.gradOf(b).buffer(), true);
+            }
+        });
+        return y;
+    }
+
+    /**
+     * out[r,·] = alpha[r]·x[r,·] + beta[r]·z[r,·]; with {@code accumulate}, out[r,·] = z[r,·] +
+     * alpha[r]·x[r,·] (beta unused), the gradient accumulation.
+     */
+    private static void rowCombine(int rows, int cols, FloatBuffer x, float[] alpha, FloatBuffer z, float[] beta,
+                                   FloatBuffer out, boolean accumulate) {
+        Parallel.forRange(rows, Math.max(1, Kernels.GRAIN / Math.max(1, cols)), (from, to) -> {
+            float[] xs = new float[cols];
+            float[] zs = new float[cols];
+            for (int r = from; r < to; r++) {
+                int base = r * cols;
+                x.get(base, xs, 0, cols);
+                z.get(base, zs, 0, cols);
+                float p = alpha[r];
+                if (accumulate) {
+                    for (int c = 0; c < cols; c++) {
+                        zs[c] = zs[c] + p * xs[c];
+                    }
+                } else {
+                    float q = beta[r];
+                    for (int c = 0; c < cols; c++) {
+                        zs[c] = p * xs[c] + q * zs[c];
+                    }
+                }
+                out.put(base, zs, 0, cols);
+            }
+        });
+    }
 }

@@ -331,6 +331,16 @@ public final class Tape implements AutoCloseable {
         return ElementwiseOps.affine(this, a, alpha, b, beta);
     }
 
+    /**
+     * alpha[r]·a + beta[r]·b for same-shaped a, b with one coefficient pair per row (e.g. the
+     * forward noising of a batch whose rows have different timesteps); equal, value for value,
+     * to {@code add(mul(a, column(alpha)), mul(b, column(beta)))} without its temporaries.
+     * Gradients: alpha[r]·gy into a, beta[r]·gy into b.
+     */
+    public Var rowAffine(Var a, float[] alpha, Var b, float[] beta) {
+        return ElementwiseOps.rowAffine(this, a, alpha, b, beta);
+    }
+
     public Var scale(Var a, float s) {
         return ElementwiseOps.scale(this, a, s);
     }

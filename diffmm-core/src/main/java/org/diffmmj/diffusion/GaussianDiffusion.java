@@ -80,7 +80,7 @@ public final class GaussianDiffusion {
             spread[b] = (float) Math.sqrt(1 - schedule.alphaCumprod(t[b]));
         }
         // q(x_t | x_0): x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, one coefficient per row.
-        Var xt = tape.add(tape.mul(x0, tape.constant(batch, 1, signal)), tape.mul(noise, tape.constant(batch, 1, spread)));
+        Var xt = tape.rowAffine(x0, signal, noise, spread);
         Var predicted = denoiser.forward(tape, xt, t, dropout, rng);
         Var mse = tape.rowMeanSquaredError(x0, predicted);
         return new Training(predicted, tape.mul(mse, tape.constant(batch, 1, weight)));

@@ -371,4 +371,36 @@ class TapeOpsTest {
             assertThatThrownBy(() -> tape.denseRows(m, new int[] {3})).isInstanceOf(IndexOutOfBoundsException.class);
         }
     }
+
+    /**
+     * rowAffine: rows [1, 2] and [3, 4] of a, [10, 20] and [30, 40] of b, alpha (0.5, 2), beta
+     * (1, -1): row 0 = 0.5·[1, 2] + 1·[10, 20] = [10.5, 21]; row 1 = 2·[3, 4] − [30, 40] = [−24, −32].
+     */
+    @Test
+    void rowAffineByHandByFiniteDifferencesAndAsTheBroadcastComposite() {
+        Parameter a = fixed("a", 2, 2, 1, 2, 3, 4);
+        Parameter b = fixed("b", 2, 2, 10, 20, 30, 40);
+        float[] alpha = {0.5f, 2f};
+        float[] beta = {1f, -1f};
+        assertThat(forward(t -> t.rowAffine(t.param(a), alpha, t.param(b), beta)))
+                .containsExactly(10.5f, 21f, -24f, -32f);
+        Parameter x = param("x", 5, 7);
+        Parameter z = param("z", 5, 7);
+        float[] p = {0.3f, -1.2f, 2f, 0.7f, 0.01f};
+        float[] q = {1.1f, 0.4f, -0.6f, 3f, -2f};
+        check(t -> t.rowAffine(t.param(x), p, t.param(z), q), 5, 7, x, z);
+        // Large enough to run in parallel: value for value the two broadcast products and a sum.
+        Parameter big1 = param("big1", 300, 513);
+        Parameter big2 = param("big2", 300, 513);
+        float[] s1 = new float[300];
+        float[] s2 = new float[300];
+        for (int r = 0; r < 300; r++) {
+            s1[r] = (float) Math.sqrt(1 - r / 400.0);
+            s2[r] = (float) Math.sqrt(r / 400.0);
+        }
+        float[] fused = forward(t -> t.rowAffine(t.param(big1), s1, t.param(big2), s2));
+        float[] composite = forward(t -> t.add(t.mul(t.param(big1), t.constant(300, 1, s1)),
+                t.mul(t.param(big2), t.constant(300, 1, s2))));
+        assertThat(fused).containsExactly(composite);
+    }
 }

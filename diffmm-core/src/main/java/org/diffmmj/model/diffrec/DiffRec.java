@@ -223,7 +223,7 @@ public final class DiffRec extends Module implements Recommender {
                 epsWeight[r] = (float) ((1 - abar) / (prev * prev * (1 - s.beta(t[r]))));
             }
         }
-        Var xt = tape.add(tape.mul(x0, tape.constant(n, 1, signal)), tape.mul(noise, tape.constant(n, 1, spread)));
+        Var xt = tape.rowAffine(x0, signal, noise, spread);
         Var predicted = denoiser.forward(tape, xt, t, dropout, rng);
         Var loss = tape.mul(tape.rowMeanSquaredError(noise, predicted), tape.constant(n, 1, epsWeight));
         if (config.reweight()) {
