@@ -7,8 +7,6 @@ import static org.diffmmj.parity.Fixture.load;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
@@ -69,18 +67,6 @@ class DiffMMParityTest {
         final int rebuildK = fx.meta().get("args").get("rebuild_k").asInt();
     }
 
-    private Interactions train() {
-        int[] pairs = fx.ints("train_pairs");
-        int n = pairs.length / 2;
-        int[] u = new int[n];
-        int[] i = new int[n];
-        for (int k = 0; k < n; k++) {
-            u[k] = pairs[2 * k];
-            i[k] = pairs[2 * k + 1];
-        }
-        return Interactions.fromPairs(users, items, u, i);
-    }
-
     private FeatureMatrix features(String modality) {
         Fixture.Array a = fx.array(modality + "_features");
         return new FeatureMatrix(modality, a.rows(), a.cols(), a.floats());
@@ -90,41 +76,15 @@ class DiffMMParityTest {
         return new GaussianDiffusion(new DiffusionSchedule(args.steps, args.noiseScale, args.noiseMin, args.noiseMax));
     }
 
-    private static Map<String, Parameter> byName(List<Parameter> ps) {
-        return ps.stream().collect(Collectors.toMap(Parameter::name, Function.identity(), (a, b) -> a,
-                LinkedHashMap::new));
-    }
-
-    /**
-     * Copies a PyTorch Denoise's weights into ours: Linear weights transposed, the first layer's
-     * (h × (items + emb)) weight split into its items and time blocks.
-     */
-    private void loadDenoiser(Denoiser d, String source) {
-        Map<String, Parameter> p = byName(d.parameters());
-        String prefix = d.modality() + ".denoiser.";
-        load(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
-        load(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
-        int width = fx.array(source + "_layer0_weight").cols();
-        load(p.get(prefix + "layer0.weight.items"), fx.transposedColumns(source + "_layer0_weight", 0, items));
-        load(p.get(prefix + "layer0.weight.time"), fx.transposedColumns(source + "_layer0_weight", items, width));
-        load(p.get(prefix + "layer0.bias"), fx.tensor(source + "_layer0_bias"));
-        int layers = fx.integer(source + "_layers");
-        for (int k = 1; k < layers; k++) {
-            load(p.get(prefix + "layer" + k + ".weight"), fx.transposed(source + "_layer" + k + "_weight"));
-            load(p.get(prefix + "layer" + k + ".bias"), fx.tensor(source + "_layer" + k + "_bias"));
-        }
-        assertThat(p).hasSize(4 + 2 * (layers - 1) + 1);
-    }
-
     private Denoiser denoiser(String modality) {
         Denoiser d = new Denoiser(modality, items, new int[] {6}, args.timeDim, 0.5f, new Rng(1));
-        loadDenoiser(d, "denoiser_" + modality);
+        fx.loadDenoiser(d, "denoiser_" + modality, items);
         return d;
     }
 
     private ModalityTransform transform(String modality) {
         ModalityTransform t = new ModalityTransform(features(modality), dim, ModalityTransform.Kind.LINEAR, new Rng(1));
-        Map<String, Parameter> p = byName(t.parameters());
+        Map<String, Parameter> p = Fixture.byName(t.parameters());
         load(p.get(modality + ".trans.weight"), fx.transposed(modality + "_trans_weight"));
         load(p.get(modality + ".trans.bias"), fx.tensor(modality + "_trans_bias"));
         return t;
@@ -165,7 +125,7 @@ class DiffMMParityTest {
         // their --dims value as the authors write it, through our config key of the same name
         DiffMMConfig config = DiffMM.DEFINITION.config(null, Map.of("dims", fx.meta().get("denoiser_deep_dims").toString()));
         Denoiser d = new Denoiser("deep", items, config.denoiserDims(), fx.integer("denoiser_deep_emb"), 0.5f, new Rng(1));
-        loadDenoiser(d, "denoiser_deep");
+        fx.loadDenoiser(d, "denoiser_deep", items);
         try (Tape tape = Tape.noGrad(new BufferPool())) {
             Var x = tape.constant(fx.tensor("a_x_t"));
             assertClose("(a) deep denoiser, odd embedding", d.forward(tape, x, fx.ints("a_t_mixed"), false, null).value(),
@@ -177,7 +137,7 @@ class DiffMMParityTest {
 
     @Test
     void diffusionAndSignalInjectionLossesMatchTheirs() {
-        Interactions train = train();
+        Interactions train = fx.interactions(users, items);
         GaussianDiffusion diffusion = diffusion();
         int[] batchUsers = fx.ints("b_batch_users");
         Tensor itemEmb = fx.tensor("item_embeddings");
@@ -213,7 +173,7 @@ class DiffMMParityTest {
      * 1e-5 of each array's largest magnitude: small entries are sums that cancel.
      */
     private void assertDenoiserGradients(Denoiser d, String source) {
-        Map<String, Parameter> p = byName(d.parameters());
+        Map<String, Parameter> p = Fixture.byName(d.parameters());
         String prefix = d.modality() + ".denoiser.";
         assertGrad(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
         assertGrad(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
@@ -244,7 +204,7 @@ class DiffMMParityTest {
 
     @Test
     void reverseProcessTopKAndGeneratedGraphsMatchTheirs() {
-        Interactions train = train();
+        Interactions train = fx.interactions(users, items);
         GaussianDiffusion diffusion = diffusion();
         int[] order = fx.ints("b_batch_users");
         for (String m : List.of("image", "text")) {
@@ -296,7 +256,7 @@ class DiffMMParityTest {
         modalities.put("image", features("image"));
         modalities.put("text", features("text"));
         Interactions one = Interactions.fromPairs(users, items, new int[] {0}, new int[] {1});
-        return new Dataset("parity", train(), one, one, modalities, IdMapping.identity(users), IdMapping.identity(items));
+        return new Dataset("parity", fx.interactions(users, items), one, one, modalities, IdMapping.identity(users), IdMapping.identity(items));
     }
 
     /** Our tiktok preset at the fixture's size; their --dims string as given. */
@@ -312,7 +272,7 @@ class DiffMMParityTest {
 
     @Test
     void mainAdjacencyMatchesTheirs() {
-        assertClose("(d) normalised adjacency (A+I)", dense(InteractionGraphs.withSelfLoops(train())),
+        assertClose("(d) normalised adjacency (A+I)", dense(InteractionGraphs.withSelfLoops(fx.interactions(users, items))),
                 fx.array("adjacency_dense").values(), RTOL, ATOL);
     }
 
@@ -321,7 +281,7 @@ class DiffMMParityTest {
         DiffMMConfig config = tiktokConfig();
         JsonArgsCheck.check(fx, config);
         try (DiffMM model = new DiffMM(config, dataset(), new Rng(5))) {
-            Map<String, Parameter> p = byName(model.parameters());
+            Map<String, Parameter> p = Fixture.byName(model.parameters());
             load(p.get("user_embeddings"), fx.tensor("user_embeddings"));
             load(p.get("item_embeddings"), fx.tensor("item_embeddings"));
             for (String m : List.of("image", "text")) {
@@ -365,10 +325,10 @@ class DiffMMParityTest {
         List<String> names = List.of("image", "text", "audio");
         names.forEach(m -> modalities.put(m, features(m)));
         Interactions one = Interactions.fromPairs(users, items, new int[] {0}, new int[] {1});
-        Dataset data = new Dataset("parity3", train(), one, one, modalities, IdMapping.identity(users),
+        Dataset data = new Dataset("parity3", fx.interactions(users, items), one, one, modalities, IdMapping.identity(users),
                 IdMapping.identity(items));
         try (DiffMM model = new DiffMM(config, data, new Rng(5))) {
-            Map<String, Parameter> p = byName(model.parameters());
+            Map<String, Parameter> p = Fixture.byName(model.parameters());
             load(p.get("user_embeddings"), fx.tensor("e_user_embeddings"));
             load(p.get("item_embeddings"), fx.tensor("e_item_embeddings"));
             for (String m : names) {
@@ -421,7 +381,7 @@ class DiffMMParityTest {
         assertThat(config.keepRate()).isEqualTo((float) a.get("keepRate").asDouble());
         assertThat(config.eLoss()).isEqualTo((float) a.get("e_loss").asDouble());
         try (DiffMM model = new DiffMM(config, dataset(), new Rng(5))) {
-            Map<String, Parameter> p = byName(model.parameters());
+            Map<String, Parameter> p = Fixture.byName(model.parameters());
             load(p.get("user_embeddings"), fx.tensor("f_user_embeddings"));
             load(p.get("item_embeddings"), fx.tensor("f_item_embeddings"));
             load(p.get("image.trans.weight"), fx.tensor("f_image_trans"));
@@ -456,7 +416,7 @@ class DiffMMParityTest {
 
     @Test
     void contrastiveViewsMatchForwardClMM() {
-        Interactions train = train();
+        Interactions train = fx.interactions(users, items);
         MultiModalAggregator aggregator = new MultiModalAggregator(InteractionGraphs.withSelfLoops(train), users,
                 fx.meta().get("args").get("gnn_layer").asInt(),
                 (float) fx.meta().get("args").get("ris_lambda").asDouble(),

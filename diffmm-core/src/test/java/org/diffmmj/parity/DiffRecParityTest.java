@@ -7,8 +7,6 @@ import static org.diffmmj.parity.Fixture.load;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
-import org.diffmmj.data.Interactions;
 import org.diffmmj.diffusion.Denoiser;
 import org.diffmmj.diffusion.DiffusionSchedule;
 import org.diffmmj.graph.InteractionGraphs;
@@ -46,57 +43,23 @@ class DiffRecParityTest {
     private final int items = fx.integer("items");
     private final int steps = fx.integer("steps");
 
-    private Interactions train() {
-        int[] pairs = fx.ints("train_pairs");
-        int n = pairs.length / 2;
-        int[] u = new int[n];
-        int[] i = new int[n];
-        for (int k = 0; k < n; k++) {
-            u[k] = pairs[2 * k];
-            i[k] = pairs[2 * k + 1];
-        }
-        return Interactions.fromPairs(users, items, u, i);
-    }
-
     /** main.py's defaults with --dims [6]: the model main.py builds ({@code dnn}). */
     private DiffRec model() {
-        DiffRec m = new DiffRec(train(), DiffRec.DEFINITION.config("dims", fx.meta().get("dims").toString()), new Rng(1));
-        loadDenoiser(m.denoiser(), "dnn");
+        DiffRec m = new DiffRec(fx.interactions(users, items), DiffRec.DEFINITION.config("dims", fx.meta().get("dims").toString()), new Rng(1));
+        fx.loadDenoiser(m.denoiser(), "dnn", items);
         return m;
     }
 
     /** --dims [6,3] --emb_size 7 --norm: the fixture's {@code deep} DNN. */
     private DiffRec deepModel() {
-        DiffRec m = new DiffRec(train(), DiffRec.DEFINITION.config("dims", fx.meta().get("deep_dims").toString(),
+        DiffRec m = new DiffRec(fx.interactions(users, items), DiffRec.DEFINITION.config("dims", fx.meta().get("deep_dims").toString(),
                 "emb_size", fx.integer("deep_emb_size"), "norm", true), new Rng(1));
-        loadDenoiser(m.denoiser(), "deep");
+        fx.loadDenoiser(m.denoiser(), "deep", items);
         return m;
     }
 
-    private static Map<String, Parameter> byName(List<Parameter> ps) {
-        return ps.stream().collect(Collectors.toMap(Parameter::name, Function.identity()));
-    }
-
-    /** PyTorch's Linear weights transposed; the first layer's weight split into its x and time blocks. */
-    private void loadDenoiser(Denoiser d, String source) {
-        Map<String, Parameter> p = byName(d.parameters());
-        String prefix = d.modality() + ".denoiser.";
-        load(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
-        load(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
-        int width = fx.array(source + "_layer0_weight").cols();
-        load(p.get(prefix + "layer0.weight.items"), fx.transposedColumns(source + "_layer0_weight", 0, items));
-        load(p.get(prefix + "layer0.weight.time"), fx.transposedColumns(source + "_layer0_weight", items, width));
-        load(p.get(prefix + "layer0.bias"), fx.tensor(source + "_layer0_bias"));
-        int layers = fx.integer(source + "_layers");
-        for (int k = 1; k < layers; k++) {
-            load(p.get(prefix + "layer" + k + ".weight"), fx.transposed(source + "_layer" + k + "_weight"));
-            load(p.get(prefix + "layer" + k + ".bias"), fx.tensor(source + "_layer" + k + "_bias"));
-        }
-        assertThat(p).hasSize(5 + 2 * (layers - 1));
-    }
-
     private void assertDenoiserGradients(Denoiser d, String source) {
-        Map<String, Parameter> p = byName(d.parameters());
+        Map<String, Parameter> p = Fixture.byName(d.parameters());
         String prefix = d.modality() + ".denoiser.";
         assertGrad(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
         assertGrad(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
@@ -123,7 +86,7 @@ class DiffRecParityTest {
 
     private Tensor rows(int[] batch) {
         try (Tape tape = new Tape(new BufferPool())) {
-            return tape.denseRows(InteractionGraphs.interactionMatrix(train()), batch).value().copy();
+            return tape.denseRows(InteractionGraphs.interactionMatrix(fx.interactions(users, items)), batch).value().copy();
         }
     }
 
@@ -279,9 +242,9 @@ class DiffRecParityTest {
     // ---- (e, f) the eps mean type ---------------------------------------------------------------
 
     private DiffRec epsModel() {
-        DiffRec m = new DiffRec(train(), DiffRec.DEFINITION.config("dims", fx.meta().get("dims").toString(),
+        DiffRec m = new DiffRec(fx.interactions(users, items), DiffRec.DEFINITION.config("dims", fx.meta().get("dims").toString(),
                 "mean_type", "eps"), new Rng(1));
-        loadDenoiser(m.denoiser(), "dnn");
+        fx.loadDenoiser(m.denoiser(), "dnn", items);
         return m;
     }
 

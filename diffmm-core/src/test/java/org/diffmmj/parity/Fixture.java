@@ -213,4 +213,43 @@ final class Fixture {
                 .isLessThanOrEqualTo(rtol * Math.abs(expected));
         return diff / Math.abs(expected);
     }
+
+    /** The training interactions stored as (user, item) pairs under "train_pairs". */
+    org.diffmmj.data.Interactions interactions(int users, int items) {
+        int[] pairs = ints("train_pairs");
+        int n = pairs.length / 2;
+        int[] u = new int[n];
+        int[] i = new int[n];
+        for (int k = 0; k < n; k++) {
+            u[k] = pairs[2 * k];
+            i[k] = pairs[2 * k + 1];
+        }
+        return org.diffmmj.data.Interactions.fromPairs(users, items, u, i);
+    }
+
+    static java.util.Map<String, Parameter> byName(java.util.List<Parameter> ps) {
+        return ps.stream().collect(java.util.stream.Collectors.toMap(Parameter::name, java.util.function.Function.identity()));
+    }
+
+    /**
+     * Copies a PyTorch denoiser's (DiffRec's DNN, DiffMM's Denoise) weights into ours: Linear
+     * weights transposed, the first layer's (h × (items + emb)) weight split into its items and
+     * time blocks.
+     */
+    void loadDenoiser(org.diffmmj.diffusion.Denoiser d, String source, int items) {
+        java.util.Map<String, Parameter> p = byName(d.parameters());
+        String prefix = d.modality() + ".denoiser.";
+        load(p.get(prefix + "emb.weight"), transposed(source + "_emb_weight"));
+        load(p.get(prefix + "emb.bias"), tensor(source + "_emb_bias"));
+        int width = array(source + "_layer0_weight").cols();
+        load(p.get(prefix + "layer0.weight.items"), transposedColumns(source + "_layer0_weight", 0, items));
+        load(p.get(prefix + "layer0.weight.time"), transposedColumns(source + "_layer0_weight", items, width));
+        load(p.get(prefix + "layer0.bias"), tensor(source + "_layer0_bias"));
+        int layers = integer(source + "_layers");
+        for (int k = 1; k < layers; k++) {
+            load(p.get(prefix + "layer" + k + ".weight"), transposed(source + "_layer" + k + "_weight"));
+            load(p.get(prefix + "layer" + k + ".bias"), tensor(source + "_layer" + k + "_bias"));
+        }
+        org.assertj.core.api.Assertions.assertThat(p).hasSize(5 + 2 * (layers - 1));
+    }
 }

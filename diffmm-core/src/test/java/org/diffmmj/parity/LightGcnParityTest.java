@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
-import org.diffmmj.data.Interactions;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.model.EmbeddingScorer;
 import org.diffmmj.model.EpochContext;
@@ -44,20 +43,8 @@ class LightGcnParityTest {
     private final int users = fx.integer("users");
     private final int items = fx.integer("items");
 
-    private Interactions train() {
-        int[] pairs = fx.ints("train_pairs");
-        int n = pairs.length / 2;
-        int[] u = new int[n];
-        int[] i = new int[n];
-        for (int k = 0; k < n; k++) {
-            u[k] = pairs[2 * k];
-            i[k] = pairs[2 * k + 1];
-        }
-        return Interactions.fromPairs(users, items, u, i);
-    }
-
     private LightGcn model() {
-        LightGcn m = new LightGcn(train(), new LightGcn.Config(fx.integer("dim"), fx.integer("n_layers"),
+        LightGcn m = new LightGcn(fx.interactions(users, items), new LightGcn.Config(fx.integer("dim"), fx.integer("n_layers"),
                 (float) fx.scalar("reg_weight")), new Rng(3));
         List<Parameter> ps = m.parameters();
         assertThat(ps).extracting(Parameter::name).containsExactly("user_embeddings", "item_embeddings");
@@ -72,7 +59,7 @@ class LightGcnParityTest {
 
     @Test
     void normalisedGraphMatchesMmrecs() {
-        CsrMatrix g = InteractionGraphs.withoutSelfLoops(train());
+        CsrMatrix g = InteractionGraphs.withoutSelfLoops(fx.interactions(users, items));
         float[][] d = g.toDense();
         float[] flat = new float[d.length * d.length];
         for (int r = 0; r < d.length; r++) {

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
-import org.diffmmj.data.Interactions;
 import org.diffmmj.model.EmbeddingScorer;
 import org.diffmmj.model.EpochContext;
 import org.diffmmj.model.LossTerms;
@@ -41,18 +40,6 @@ class NgcfParityTest {
     private final int users = fx.integer("users");
     private final int items = fx.integer("items");
 
-    private Interactions train() {
-        int[] pairs = fx.ints("train_pairs");
-        int n = pairs.length / 2;
-        int[] u = new int[n];
-        int[] i = new int[n];
-        for (int k = 0; k < n; k++) {
-            u[k] = pairs[2 * k];
-            i[k] = pairs[2 * k + 1];
-        }
-        return Interactions.fromPairs(users, items, u, i);
-    }
-
     private int[] hidden() {
         var list = fx.meta().get("hidden_size_list");
         int[] h = new int[list.size()];
@@ -81,7 +68,7 @@ class NgcfParityTest {
     }
 
     private Ngcf model(float messageDropout) {
-        Ngcf m = new Ngcf(train(), new Ngcf.Config(fx.integer("dim"), hidden(), 0f, messageDropout,
+        Ngcf m = new Ngcf(fx.interactions(users, items), new Ngcf.Config(fx.integer("dim"), hidden(), 0f, messageDropout,
                 (float) fx.scalar("reg_weight")), new Rng(3));
         Map<String, String> sources = sources();
         assertThat(m.parameters()).extracting(Parameter::name).containsExactlyElementsOf(sources.keySet());
