@@ -162,42 +162,10 @@ class DiffMMParityTest {
                 total += lm;
                 d.parameters().forEach(Parameter::zeroGrad);
                 tape.backward(tape.add(step.loss(), tape.scale(msi, (float) args.eLoss)));
-                assertDenoiserGradients(d, "b_" + m + "_grad");
+                fx.assertDenoiserGradients(d, "b_" + m + "_grad", items);
             }
         }
         assertClose("(b) summed over modalities", total, fx.scalar("b_total_loss"), RTOL);
-    }
-
-    /**
-     * Our gradients against PyTorch's, in their layout (first layer split as in loadDenoiser), to
-     * 1e-5 of each array's largest magnitude: small entries are sums that cancel.
-     */
-    private void assertDenoiserGradients(Denoiser d, String source) {
-        Map<String, Parameter> p = Fixture.byName(d.parameters());
-        String prefix = d.modality() + ".denoiser.";
-        assertGrad(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
-        assertGrad(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
-        int width = fx.array(source + "_layer0_weight").cols();
-        assertGrad(p.get(prefix + "layer0.weight.items"), fx.transposedColumns(source + "_layer0_weight", 0, items));
-        assertGrad(p.get(prefix + "layer0.weight.time"), fx.transposedColumns(source + "_layer0_weight", items, width));
-        assertGrad(p.get(prefix + "layer0.bias"), fx.tensor(source + "_layer0_bias"));
-        for (int k = 1; p.containsKey(prefix + "layer" + k + ".weight"); k++) {
-            assertGrad(p.get(prefix + "layer" + k + ".weight"), fx.transposed(source + "_layer" + k + "_weight"));
-            assertGrad(p.get(prefix + "layer" + k + ".bias"), fx.tensor(source + "_layer" + k + "_bias"));
-        }
-    }
-
-    private static void assertGrad(Parameter p, Tensor expected) {
-        float[] e = expected.toArray();
-        double[] exp = new double[e.length];
-        double scale = 0;
-        for (int k = 0; k < e.length; k++) {
-            exp[k] = e[k];
-            scale = Math.max(scale, Math.abs(e[k]));
-        }
-        assertThat(p.grad().shape()).isEqualTo(expected.shape());
-        assertClose("grad " + p.name(), p.grad().toArray(), exp, 0, RTOL * scale);
-        expected.close();
     }
 
     // ---- (c) graph generation -----------------------------------------------------------------
@@ -306,13 +274,13 @@ class DiffMMParityTest {
                 assertClose("(d) total", terms.total().value().get(0, 0), fx.scalar("d_loss"), RTOL);
                 model.parameters().forEach(Parameter::zeroGrad);
                 tape.backward(terms.total());
-                assertGrad(p.get("user_embeddings"), fx.tensor("d_grad_user_embeddings"));
-                assertGrad(p.get("item_embeddings"), fx.tensor("d_grad_item_embeddings"));
+                Fixture.assertGrad(p.get("user_embeddings"), fx.tensor("d_grad_user_embeddings"));
+                Fixture.assertGrad(p.get("item_embeddings"), fx.tensor("d_grad_item_embeddings"));
                 for (String m : List.of("image", "text")) {
-                    assertGrad(p.get(m + ".trans.weight"), fx.transposed("d_grad_" + m + "_trans_weight"));
-                    assertGrad(p.get(m + ".trans.bias"), fx.tensor("d_grad_" + m + "_trans_bias"));
+                    Fixture.assertGrad(p.get(m + ".trans.weight"), fx.transposed("d_grad_" + m + "_trans_weight"));
+                    Fixture.assertGrad(p.get(m + ".trans.bias"), fx.tensor("d_grad_" + m + "_trans_bias"));
                 }
-                assertGrad(p.get("modality_weights"), fx.tensor("d_grad_modal_weight"));
+                Fixture.assertGrad(p.get("modality_weights"), fx.tensor("d_grad_modal_weight"));
             }
         }
     }
@@ -354,13 +322,13 @@ class DiffMMParityTest {
                 assertClose("(e) total, 3 modalities", terms.total().value().get(0, 0), fx.scalar("e_loss"), RTOL);
                 model.parameters().forEach(Parameter::zeroGrad);
                 tape.backward(terms.total());
-                assertGrad(p.get("user_embeddings"), fx.tensor("e_grad_user_embeddings"));
-                assertGrad(p.get("item_embeddings"), fx.tensor("e_grad_item_embeddings"));
+                Fixture.assertGrad(p.get("user_embeddings"), fx.tensor("e_grad_user_embeddings"));
+                Fixture.assertGrad(p.get("item_embeddings"), fx.tensor("e_grad_item_embeddings"));
                 for (String m : names) {
-                    assertGrad(p.get(m + ".trans.weight"), fx.transposed("e_grad_" + m + "_trans_weight"));
-                    assertGrad(p.get(m + ".trans.bias"), fx.tensor("e_grad_" + m + "_trans_bias"));
+                    Fixture.assertGrad(p.get(m + ".trans.weight"), fx.transposed("e_grad_" + m + "_trans_weight"));
+                    Fixture.assertGrad(p.get(m + ".trans.bias"), fx.tensor("e_grad_" + m + "_trans_bias"));
                 }
-                assertGrad(p.get("modality_weights"), fx.tensor("e_grad_modal_weight"));
+                Fixture.assertGrad(p.get("modality_weights"), fx.tensor("e_grad_modal_weight"));
             }
         }
     }
@@ -405,11 +373,11 @@ class DiffMMParityTest {
                 assertClose("(f) total, baby flags", terms.total().value().get(0, 0), fx.scalar("f_loss"), RTOL);
                 model.parameters().forEach(Parameter::zeroGrad);
                 tape.backward(terms.total());
-                assertGrad(p.get("user_embeddings"), fx.tensor("f_grad_user_embeddings"));
-                assertGrad(p.get("item_embeddings"), fx.tensor("f_grad_item_embeddings"));
-                assertGrad(p.get("image.trans.weight"), fx.tensor("f_grad_image_trans"));
-                assertGrad(p.get("text.trans.weight"), fx.tensor("f_grad_text_trans"));
-                assertGrad(p.get("modality_weights"), fx.tensor("f_grad_modal_weight"));
+                Fixture.assertGrad(p.get("user_embeddings"), fx.tensor("f_grad_user_embeddings"));
+                Fixture.assertGrad(p.get("item_embeddings"), fx.tensor("f_grad_item_embeddings"));
+                Fixture.assertGrad(p.get("image.trans.weight"), fx.tensor("f_grad_image_trans"));
+                Fixture.assertGrad(p.get("text.trans.weight"), fx.tensor("f_grad_text_trans"));
+                Fixture.assertGrad(p.get("modality_weights"), fx.tensor("f_grad_modal_weight"));
             }
         }
     }

@@ -58,32 +58,6 @@ class DiffRecParityTest {
         return m;
     }
 
-    private void assertDenoiserGradients(Denoiser d, String source) {
-        Map<String, Parameter> p = Fixture.byName(d.parameters());
-        String prefix = d.modality() + ".denoiser.";
-        assertGrad(p.get(prefix + "emb.weight"), fx.transposed(source + "_emb_weight"));
-        assertGrad(p.get(prefix + "emb.bias"), fx.tensor(source + "_emb_bias"));
-        int width = fx.array(source + "_layer0_weight").cols();
-        assertGrad(p.get(prefix + "layer0.weight.items"), fx.transposedColumns(source + "_layer0_weight", 0, items));
-        assertGrad(p.get(prefix + "layer0.weight.time"), fx.transposedColumns(source + "_layer0_weight", items, width));
-        assertGrad(p.get(prefix + "layer0.bias"), fx.tensor(source + "_layer0_bias"));
-        assertGrad(p.get(prefix + "layer1.weight"), fx.transposed(source + "_layer1_weight"));
-        assertGrad(p.get(prefix + "layer1.bias"), fx.tensor(source + "_layer1_bias"));
-    }
-
-    private static void assertGrad(Parameter p, Tensor expected) {
-        float[] e = expected.toArray();
-        double[] exp = new double[e.length];
-        double scale = 0;
-        for (int k = 0; k < e.length; k++) {
-            exp[k] = e[k];
-            scale = Math.max(scale, Math.abs(e[k]));
-        }
-        assertThat(p.grad().shape()).isEqualTo(expected.shape());
-        assertClose("grad " + p.name(), p.grad().toArray(), exp, 0, RTOL * scale);
-        expected.close();
-    }
-
     private Tensor rows(int[] batch) {
         try (Tape tape = new Tape(new BufferPool())) {
             return tape.denseRows(InteractionGraphs.interactionMatrix(fx.interactions(users, items)), batch).value().copy();
@@ -191,7 +165,7 @@ class DiffRecParityTest {
             assertClose("(b) loss", loss.value().get(0, 0), fx.scalar("b_loss"), RTOL);
             m.denoiser().parameters().forEach(Parameter::zeroGrad);
             tape.backward(loss);
-            assertDenoiserGradients(m.denoiser(), "b_grad");
+            fx.assertDenoiserGradients(m.denoiser(), "b_grad", items);
 
             TimestepSampler sampler = new TimestepSampler("x.", steps);
             sampler.record(t, rowLosses.value().toArray());
@@ -232,7 +206,7 @@ class DiffRecParityTest {
             }
             m.denoiser().parameters().forEach(Parameter::zeroGrad);
             tape.backward(loss);
-            assertDenoiserGradients(m.denoiser(), "c_grad");
+            fx.assertDenoiserGradients(m.denoiser(), "c_grad", items);
 
             sampler.record(t, ours);
             assertClose("(c) Lt_history after", sampler.history().value(), fx.array("c_lt_history_after"), RTOL, ATOL);
@@ -267,7 +241,7 @@ class DiffRecParityTest {
             assertClose("(e) eps loss", loss.value().get(0, 0), fx.scalar("e_loss"), RTOL);
             m.denoiser().parameters().forEach(Parameter::zeroGrad);
             tape.backward(loss);
-            assertDenoiserGradients(m.denoiser(), "e_grad");
+            fx.assertDenoiserGradients(m.denoiser(), "e_grad", items);
         }
     }
 

@@ -252,4 +252,37 @@ final class Fixture {
         }
         org.assertj.core.api.Assertions.assertThat(p).hasSize(5 + 2 * (layers - 1));
     }
+
+    /**
+     * A gradient against PyTorch's to 1e-5 of the array's largest magnitude (small entries are
+     * sums that cancel, so a per-entry relative bound would test rounding).
+     */
+    static void assertGrad(Parameter p, Tensor expected) {
+        float[] e = expected.toArray();
+        double[] exp = new double[e.length];
+        double scale = 0;
+        for (int k = 0; k < e.length; k++) {
+            exp[k] = e[k];
+            scale = Math.max(scale, Math.abs(e[k]));
+        }
+        org.assertj.core.api.Assertions.assertThat(p.grad().shape()).isEqualTo(expected.shape());
+        assertClose("grad " + p.name(), p.grad().toArray(), exp, 0, 1e-5 * scale);
+        expected.close();
+    }
+
+    /** A denoiser's gradients in PyTorch's layout (first layer split as in {@link #loadDenoiser}). */
+    void assertDenoiserGradients(org.diffmmj.diffusion.Denoiser d, String source, int items) {
+        java.util.Map<String, Parameter> p = byName(d.parameters());
+        String prefix = d.modality() + ".denoiser.";
+        assertGrad(p.get(prefix + "emb.weight"), transposed(source + "_emb_weight"));
+        assertGrad(p.get(prefix + "emb.bias"), tensor(source + "_emb_bias"));
+        int width = array(source + "_layer0_weight").cols();
+        assertGrad(p.get(prefix + "layer0.weight.items"), transposedColumns(source + "_layer0_weight", 0, items));
+        assertGrad(p.get(prefix + "layer0.weight.time"), transposedColumns(source + "_layer0_weight", items, width));
+        assertGrad(p.get(prefix + "layer0.bias"), tensor(source + "_layer0_bias"));
+        for (int k = 1; p.containsKey(prefix + "layer" + k + ".weight"); k++) {
+            assertGrad(p.get(prefix + "layer" + k + ".weight"), transposed(source + "_layer" + k + "_weight"));
+            assertGrad(p.get(prefix + "layer" + k + ".bias"), tensor(source + "_layer" + k + "_bias"));
+        }
+    }
 }
