@@ -56,6 +56,9 @@ import org.diffmmj.tensor.Tensor;
  * 1024 (its README runs [64,64,64] at lr 1e-4/5e-4); RecBole's, used here, three layers of 64,
  * lr 1e-3, batch 2048.</li>
  * </ul>
+ * The {@code tiktok} preset is RecBole's defaults unchanged: neither the paper nor DiffMM's
+ * repository publishes baseline settings per dataset, and RecBole's are what a RecBole user runs.
+ * <p>
  * Our own departures: BPR is −mean log σ(Δ) where RecBole's {@code BPRLoss} is −mean log(1e-10 +
  * σ(Δ)); the two differ only where σ(Δ) is within a few orders of 1e-10 (Δ ≲ −20), where RecBole's
  * gradient vanishes and ours stays −1. Dropout masks and node-dropout edges come from our
@@ -91,7 +94,7 @@ public final class Ngcf extends Module implements Recommender {
 
     public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
             "NGCF (Wang et al. 2019): bi-interaction message passing, layer outputs concatenated (RecBole's port)",
-            Config.class, Config.DEFAULTS, Map.of(), (config, data, rng) -> new Ngcf(data.train(), config, rng))
+            Config.class, Config.DEFAULTS, Map.of("tiktok", Map.of()), (config, data, rng) -> new Ngcf(data.train(), config, rng))
             // RecBole's overall.yaml trains every model at batch 2048 (lr 1e-3, as ours).
             .withTrainingDefaults(Map.of("batch", 2048));
 
