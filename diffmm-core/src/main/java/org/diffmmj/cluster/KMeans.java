@@ -12,8 +12,9 @@ import org.diffmmj.tensor.Tensor;
  * Clustering::train} with its default {@code ClusteringParameters}: {@code niter} 25, {@code
  * nredo} 1, not spherical), followed by faiss' {@code kmeans.index.search(x, 1)} for each point's
  * cluster. Ported from facebookresearch/faiss {@code faiss/Clustering.cpp} ({@code train_encoded},
- * {@code compute_centroids}, {@code split_clusters}) for NCL's E-step (RecBole's {@code
- * NCL.run_kmeans}):
+ * {@code compute_centroids}, {@code split_clusters}; faiss is not mirrored here, so no commit is
+ * pinned, and it cannot run here, so the port is pinned by hand cases in {@code KMeansTest}) for
+ * NCL's E-step (RecBole's {@code NCL.run_kmeans}):
  * <ul>
  * <li>training set: all points, or, where there are more than 256·k of them ({@code
  * max_points_per_centroid}), 256·k drawn at random without replacement;</li>

@@ -56,7 +56,8 @@ import org.diffmmj.tensor.Tensor;
  * ({@link #auxiliaryParameters}), so {@code --resume} continues with the prototypes of the last
  * E-step even where m_step &gt; 1.
  *
- * <p>Departures, each without effect on what is trained except the last two:
+ * <p>Departures (the first changes nothing, the second only float rounding and BPR's far tail, the
+ * last two what is trained):
  * <ul>
  * <li>E-steps whose prototypes no epoch would use (epoch + m_step ≤ warm_up_step: the proto term
  * is still off until the next E-step) are skipped; {@code NCLTrainer} runs them and discards the
