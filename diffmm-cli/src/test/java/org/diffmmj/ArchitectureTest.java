@@ -28,7 +28,7 @@ class ArchitectureTest {
     private static final List<Path> ROOTS = List.of("diffmm-core", "diffmm-serve", "diffmm-cli").stream()
             .map(m -> Path.of("..", m, "src/main/java/org/diffmmj")).toList();
     private static final Pattern REFERENCE = Pattern.compile("org\\.diffmmj\\.([a-z]+)\\.[A-Z]");
-    private static final Set<String> ENGINE = Set.of("tensor", "autograd", "sparse", "optim", "random");
+    private static final Set<String> ENGINE = Set.of("tensor", "autograd", "sparse", "optim", "random", "cluster");
 
     /** For each package, the other packages its sources name. */
     static Map<String, Set<String>> dependencies() throws IOException {

@@ -21,6 +21,7 @@ public final class ModelRegistry {
         register(LightGcn.DEFINITION);
         register(Ngcf.DEFINITION);
         register(Sgl.DEFINITION);
+        register(Ncl.DEFINITION);
         register(DiffMM.DEFINITION);
         register(DiffRec.DEFINITION);
     }
