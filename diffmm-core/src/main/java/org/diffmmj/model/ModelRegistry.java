@@ -20,6 +20,7 @@ public final class ModelRegistry {
         register(MfBpr.DEFINITION);
         register(LightGcn.DEFINITION);
         register(Ngcf.DEFINITION);
+        register(Hccf.DEFINITION);
         register(DiffMM.DEFINITION);
         register(DiffRec.DEFINITION);
     }
