@@ -125,7 +125,10 @@ class HccfTest {
         return x > 0 ? x : 0.5 * x;
     }
 
-    /** The edge and incidence masks come from the context's stream, so a fresh context replays them. */
+    /**
+     * The edge and incidence masks come from the context's stream, so a fresh context replays them,
+     * and the loss with them is differentiated correctly.
+     */
     @Test
     void keepRateMasksAreReplayedFromTheContextAndDifferentiable() {
         Hccf m = model(0.5f, 1f);
@@ -135,7 +138,8 @@ class HccfTest {
         assertThat(loss(m, batch, 7)).isNotEqualTo(loss(model(1f, 1f), batch, 7));
         // Without the contrastive term: it detaches the GCN view (their .detach()), so its analytic
         // gradient is by design not the derivative of its value (HccfParityTest pins it against theirs).
-        Hccf noSsl = new Hccf(DATA.train(), new Hccf.Config(4, 2, 3, 1e-2f, 0f, 0.5f, 0.5f, 1f), new Rng(5));
+        // With the TF original's LeakyReLU (0.5), so that its path is differentiated too.
+        Hccf noSsl = new Hccf(DATA.train(), new Hccf.Config(4, 2, 3, 1e-2f, 0f, 0.5f, 0.5f, 0.5f), new Rng(5));
         GradCheck.check(noSsl.parameters(), tape -> noSsl.batchLoss(tape, batch, context(7)).total(), 2e-3f, 3e-2);
     }
 
