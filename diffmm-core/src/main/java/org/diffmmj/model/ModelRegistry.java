@@ -22,6 +22,7 @@ public final class ModelRegistry {
         register(Ngcf.DEFINITION);
         register(Sgl.DEFINITION);
         register(Ncl.DEFINITION);
+        register(Hccf.DEFINITION);
         register(DiffMM.DEFINITION);
         register(DiffRec.DEFINITION);
     }
