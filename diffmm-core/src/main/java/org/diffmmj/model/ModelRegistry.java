@@ -22,6 +22,9 @@ public final class ModelRegistry {
         register(Ngcf.DEFINITION);
         register(DiffMM.DEFINITION);
         register(DiffRec.DEFINITION);
+        register(Vbpr.DEFINITION);
+        register(LightGcnM.DEFINITION);
+        register(Freedom.DEFINITION);
     }
 
     private ModelRegistry() {
