@@ -48,7 +48,11 @@ import org.diffmmj.tensor.Tensor;
  * Σ_m BPR(u, trs_m(x_m)[pos], trs_m(x_m)[neg]), u the propagated user rows, x_m the modality's
  * feature table, <b>fine-tuned</b> as theirs ({@code nn.Embedding.from_pretrained(freeze=False)}),
  * and trs_m a Linear to d with PyTorch's default initialisation; user and item ID tables
- * Xavier-uniform.</li>
+ * Xavier-uniform. With reg_weight 0 (the default) these terms are multiplied by 0 in theirs, so
+ * their feature tables and projections get zero gradients and Adam leaves them as they are;
+ * here the terms are then not built and those tables are not parameters (the same training,
+ * without the dead work; the projections' initial draws are still taken, so the ID tables do not
+ * depend on reg_weight).</li>
  * </ul>
  *
  * <p>Any number of modalities (theirs: image and/or text). The mixing weights generalise
@@ -132,8 +136,13 @@ public final class Freedom extends Module implements Recommender {
         for (FeatureMatrix f : modalities) {
             Tensor raw = ModalityFeatures.tensor(f);
             graphs.add(knnGraph(raw, config.knnK()));
-            featureTables.add(register(new Embedding(f.name() + "_embedding", raw)));
-            projections.add(register(Linear.pytorchDefault(f.name() + "_trs", f.cols(), config.dim(), rng)));
+            Linear trs = Linear.pytorchDefault(f.name() + "_trs", f.cols(), config.dim(), rng);
+            if (config.regWeight() > 0) {
+                featureTables.add(register(new Embedding(f.name() + "_embedding", raw)));
+                projections.add(register(trs));
+            } else {
+                raw.close();
+            }
         }
         this.mmAdj = weightedSum(graphs, mixingWeights(modalities.stream().map(FeatureMatrix::name).toList(),
                 config.mmImageWeight()));
@@ -311,6 +320,9 @@ public final class Freedom extends Module implements Recommender {
             Var fn = trs.forward(tape, featureTables.get(m).rows(tape, b.negatives()));
             Var term = Losses.bpr(tape, u, fp, fn, b.size());
             mm = mm == null ? term : tape.add(mm, term);
+        }
+        if (mm == null) {
+            return LossTerms.of(bpr, "bpr", bpr);
         }
         Var reg = tape.scale(mm, config.regWeight());
         return LossTerms.of(tape.add(bpr, reg), "bpr", bpr, "mm", reg);

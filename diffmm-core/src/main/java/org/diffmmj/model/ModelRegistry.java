@@ -25,6 +25,7 @@ public final class ModelRegistry {
         register(Vbpr.DEFINITION);
         register(LightGcnM.DEFINITION);
         register(Freedom.DEFINITION);
+        register(Lattice.DEFINITION);
     }
 
     private ModelRegistry() {
