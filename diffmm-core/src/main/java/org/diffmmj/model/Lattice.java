@@ -40,7 +40,8 @@ import org.diffmmj.tensor.Tensor;
  * item's {@code knn_k} largest kept <em>with their values</em>, D^-½SD^-½ over the row sums.</li>
  * <li><b>Learned graph</b>, rebuilt with gradients at the first batch of each epoch and detached
  * for the epoch's other batches (their {@code build_item_graph} flag; here: the first batch of
- * each {@link EpochContext}): per modality P_m = trs_m(x_m), x_m the fine-tuned feature table
+ * each {@link EpochContext}, with the kNN entries chosen in {@link #beforeEpoch} from the same
+ * weights): per modality P_m = trs_m(x_m), x_m the fine-tuned feature table
  * ({@code from_pretrained(freeze=False)}); the kNN of P_m's cosine similarities with their values;
  * mixed by w = softmax(modal_weight): L = D^-½(Σ w_m S_m)D^-½; the item graph
  * A = (1 − λ)·L + λ·Σ w_m·A_m^orig (the frozen graphs mixed by the same learned weights).</li>
@@ -123,6 +124,8 @@ public final class Lattice extends Module implements Recommender {
     private final Parameter modalWeight;
     private final List<CsrMatrix> originalGraphs = new ArrayList<>();
     private final CsrMatrix normAdj;
+    /** Which entries each modality's learned kNN graph keeps, chosen at the start of the epoch. */
+    private List<CsrMatrix> learnedPatterns;
     /** The item graph of the current epoch, detached, and the context it was built in. */
     private CsrMatrix itemGraph;
     private EpochContext builtFor;
@@ -227,7 +230,7 @@ public final class Lattice extends Module implements Recommender {
      * The item graph A = (1 − λ)·L + λ·Σ w_m A_m^orig of the current weights, recorded on
      * {@code tape} (with gradients when it records).
      */
-    private Graph buildItemGraph(Tape tape) {
+    private Graph buildItemGraph(Tape tape, List<CsrMatrix> givenPatterns) {
         int m = featureTables.size();
         Var w = tape.softmax(tape.param(modalWeight));
         List<CsrMatrix> patterns = new ArrayList<>();
@@ -235,7 +238,7 @@ public final class Lattice extends Module implements Recommender {
         for (int j = 0; j < m; j++) {
             Var p = projections.get(j).forward(tape, featureTables.get(j).all(tape));
             Var normalized = tape.rowL2Normalize(p, NORMALIZE_EPS);
-            CsrMatrix knn = knnPattern(p.value(), config.knnK());
+            CsrMatrix knn = givenPatterns != null ? givenPatterns.get(j) : knnPattern(p.value(), config.knnK());
             patterns.add(knn);
             sims.add(tape.rowDot(tape.gatherRows(normalized, knn.rowIdx()), tape.gatherRows(normalized, knn.colIdx())));
         }
@@ -266,10 +269,30 @@ public final class Lattice extends Module implements Recommender {
         return new Graph(union.structure(), values);
     }
 
+    /**
+     * Chooses the learned graphs' kNN entries from the current weights, which are the weights of
+     * the epoch's first batch, where theirs chooses them: the same entries, with the selection
+     * (piecewise constant in the weights) kept out of the batch loss's recorded computation.
+     */
+    @Override
+    public Map<String, Double> beforeEpoch(EpochContext context) {
+        context.timer().time("knn_selection", () -> {
+            learnedPatterns = Tapes.inference(tape -> {
+                List<CsrMatrix> patterns = new ArrayList<>();
+                for (int j = 0; j < featureTables.size(); j++) {
+                    Var p = projections.get(j).forward(tape, tape.constant(featureTables.get(j).value()));
+                    patterns.add(knnPattern(p.value(), config.knnK()));
+                }
+                return patterns;
+            });
+        });
+        return Map.of();
+    }
+
     /** The item graph the given context trains on: built (with gradients) at its first batch, then detached. */
     private Graph itemGraph(Tape tape, EpochContext context) {
         if (context != builtFor || itemGraph == null) {
-            Graph g = buildItemGraph(tape);
+            Graph g = buildItemGraph(tape, learnedPatterns);
             itemGraph = g.structure().withValues(g.values().value().toArray());
             builtFor = context;
             return g;
@@ -316,7 +339,7 @@ public final class Lattice extends Module implements Recommender {
     @Override
     public EmbeddingScorer scorer() {
         return Tapes.inference(tape -> {
-            Graph graph = buildItemGraph(tape);
+            Graph graph = buildItemGraph(tape, null);
             Var all = forward(tape, graph, tape.constant(userEmbedding.value()), tape.constant(itemIdEmbedding.value()));
             return EmbeddingScorer.split(tape, all, users);
         });
