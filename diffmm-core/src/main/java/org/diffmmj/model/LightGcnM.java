@@ -48,8 +48,9 @@ import org.diffmmj.tensor.Tensor;
  * {@code EmbLoss} covers its projected half. Initialisation: the ID tables Xavier-uniform
  * (MMRec's LightGCN), the projection Xavier-normal with zero bias (MMRec's
  * {@code xavier_normal_initialization}, as its VBPR's {@code item_linear}). The parity test
- * ({@code LightGcnMParityTest}) pins the LightGCN part against MMRec's class run with the feature
- * projection added to its item table (the fixture script says how), and the projection by hand.
+ * ({@code LightGcnMParityTest}) pins the whole model against MMRec's LightGCN class as published,
+ * subclassed in tools/parity/lgcnm_fixtures.py only to add the projection to its ego item rows
+ * and to take EmbLoss over those rows (for that part there is no reference to test against).
  *
  * <p>Departures: BPR is −mean log σ(Δ), MMRec's −mean log(1e-10 + σ(Δ)) (see {@link Ngcf}); the
  * degree's +1e-7 is left out (a relative 5e-8 change on a weight). Unlike this project's
