@@ -24,4 +24,17 @@ public final class Losses {
         }
         return total;
     }
+
+    /**
+     * MMRec's and RecBole's {@code EmbLoss}: Σ over the given tensors of their unsquared Frobenius
+     * norms ‖E‖_F, divided by {@code divisor} (they divide by the rows of the last tensor, the batch).
+     */
+    public static Var embLoss(Tape tape, float divisor, Var... parts) {
+        Var total = null;
+        for (Var p : parts) {
+            Var n = tape.sqrt(tape.sum(tape.square(p)));
+            total = total == null ? n : tape.add(total, n);
+        }
+        return tape.scale(total, 1f / divisor);
+    }
 }

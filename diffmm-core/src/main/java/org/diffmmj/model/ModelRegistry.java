@@ -25,6 +25,10 @@ public final class ModelRegistry {
         register(Hccf.DEFINITION);
         register(DiffMM.DEFINITION);
         register(DiffRec.DEFINITION);
+        register(Vbpr.DEFINITION);
+        register(LightGcnM.DEFINITION);
+        register(Freedom.DEFINITION);
+        register(Lattice.DEFINITION);
     }
 
     private ModelRegistry() {

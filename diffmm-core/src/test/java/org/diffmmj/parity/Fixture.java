@@ -285,4 +285,23 @@ final class Fixture {
             assertGrad(p.get(prefix + "layer" + k + ".bias"), tensor(source + "_layer" + k + "_bias"));
         }
     }
+
+    /**
+     * The multi-modal fixtures' dataset (tools/parity/mmrec_multimodal.py): "train_pairs" as the
+     * training split, the named feature arrays ({@code <name>_feat}) as modalities in the given
+     * order, and one placeholder pair as the validation and test splits (the parity tests never
+     * evaluate).
+     */
+    org.diffmmj.data.Dataset multiModalDataset(String... modalities) {
+        int users = integer("users");
+        int items = integer("items");
+        java.util.Map<String, org.diffmmj.data.FeatureMatrix> m = new java.util.LinkedHashMap<>();
+        for (String name : modalities) {
+            Array a = array(name + "_feat");
+            m.put(name, new org.diffmmj.data.FeatureMatrix(name, a.rows(), a.cols(), a.floats()));
+        }
+        org.diffmmj.data.Interactions one = org.diffmmj.data.Interactions.fromPairs(users, items, new int[] {0}, new int[] {8});
+        return new org.diffmmj.data.Dataset("parity", interactions(users, items), one, one, m,
+                org.diffmmj.data.IdMapping.identity(users), org.diffmmj.data.IdMapping.identity(items));
+    }
 }
