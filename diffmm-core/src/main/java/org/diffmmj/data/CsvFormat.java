@@ -130,7 +130,8 @@ public final class CsvFormat {
                 modalities.put(name, m);
             }
         }
-        return new Dataset(dir.toAbsolutePath().normalize().getFileName().toString(), built[0], built[1], built[2],
+        Path abs = dir.toAbsolutePath().normalize();
+        return new Dataset(abs.getFileName() == null ? abs.toString() : abs.getFileName().toString(), built[0], built[1], built[2],
                 modalities, IdMapping.of(userIds), IdMapping.of(itemIds));
     }
 

@@ -60,7 +60,11 @@ public final class InteractionLogSplitter {
             m.put("records", records);
             m.put("below_min_rating", belowMinRating);
             m.put("duplicate_pairs_dropped", duplicates);
-            m.put("before_k_core", Map.of("users", usersBefore, "items", itemsBefore, "interactions", interactionsBefore));
+            Map<String, Object> before = new LinkedHashMap<>();
+            before.put("users", usersBefore);
+            before.put("items", itemsBefore);
+            before.put("interactions", interactionsBefore);
+            m.put("before_k_core", before);
             m.put("k_core_rounds", kCoreRounds);
             m.put("users", users);
             m.put("items", items);
