@@ -200,8 +200,9 @@ public final class DataCommand implements Runnable {
         try {
             writeFreshUnchecked(d, out, format, force);
         } catch (java.nio.file.FileSystemException e) {
-            Path where = e.getFile() == null ? out : Path.of(e.getFile());
-            throw org.diffmmj.data.DataFiles.failure(where, "write", e);
+            String where = e.getFile() == null || Path.of(e.getFile()).equals(out) ? out.toString()
+                    : out + " (at " + e.getFile() + ")";
+            throw new java.io.IOException("cannot write " + where + ": " + org.diffmmj.data.DataFiles.reason(e), e);
         } catch (java.io.IOException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("cannot ")) {
                 throw e;
