@@ -289,6 +289,16 @@ class DataReadersHardeningTest {
                 .hasMessageContaining("contains a control character");
     }
 
+    @Test
+    void integerIdsAreLookedUpOnlyWhenCanonical() {
+        IdMapping ids = IdMapping.identity(10);
+        assertThat(ids.index("5")).isEqualTo(5);
+        assertThat(ids.index("0")).isZero();
+        for (String bad : new String[] {"+5", "05", " 5 ", "5 ", "-0", "5.0", "", "10", "99999999999"}) {
+            assertThat(ids.index(bad)).as(bad).isEqualTo(-1);
+        }
+    }
+
     // ---- I/O errors ----
 
     @Test
