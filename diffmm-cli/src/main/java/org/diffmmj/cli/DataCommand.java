@@ -15,11 +15,12 @@ import org.diffmmj.util.AtomicFiles;
 import org.diffmmj.data.DataInfo;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.DatasetLoader;
+import org.diffmmj.data.InteractionLogSplitter;
 import org.diffmmj.data.SyntheticGenerator;
 
 @Command(name = "data", mixinStandardHelpOptions = true,
         description = "Inspect, generate and convert datasets.",
-        subcommands = {DataCommand.Info.class, DataCommand.Synth.class, DataCommand.Convert.class})
+        subcommands = {DataCommand.Info.class, DataCommand.Synth.class, DataCommand.Convert.class, DataCommand.Split.class})
 public final class DataCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -73,8 +74,9 @@ public final class DataCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            Path name = out.toAbsolutePath().normalize().getFileName();
             Dataset d = new SyntheticGenerator(users, items, SyntheticGenerator.parseModalities(modalities), seed)
-                    .meanInteractions(perUser).generate(out.getFileName().toString());
+                    .meanInteractions(perUser).generate(name == null ? "synthetic" : name.toString());
             writeFresh(d, out, DataFormat.AUTHORS, force);
             System.out.printf("wrote %s: %d users, %d items, %d/%d/%d interactions, modalities %s%n", out, d.users(),
                     d.items(), d.train().size(), d.validation().size(), d.test().size(), modalities);
@@ -95,18 +97,124 @@ public final class DataCommand implements Runnable {
         Path out;
         @Option(names = "--force", description = "Write into a non-empty output directory.")
         boolean force;
+        @Option(names = "--delimiter", paramLabel = "CHAR",
+                description = "Field delimiter of csv input files: one character, or tab, comma, semicolon, pipe (default: comma).")
+        String delimiter;
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = from == null ? DatasetLoader.load(data) : DatasetLoader.load(data, DataFormat.parse(from));
+            DataFormat input = from == null ? DataFormat.detect(data) : DataFormat.parse(from);
+            Dataset d = DatasetLoader.load(data, input, DataOptions.delimiter(delimiter, ','));
             writeFresh(d, out, DataFormat.parse(to), force);
             System.out.println("wrote " + out + " (" + DataFormat.parse(to).lower() + ")");
             return 0;
         }
     }
 
+    @Command(name = "split", mixinStandardHelpOptions = true,
+            description = {"From one raw interaction log (CSV/TSV: user,item[,rating][,timestamp], a header optional)",
+                    "to the train/validation/test splits the trainer reads: minimum rating, one interaction per pair,",
+                    "iterative k-core, then a per-user random, temporal or leave-one-out split (RecBole's rules)."})
+    static final class Split implements Callable<Integer> {
+        @Option(names = "--input", required = true, paramLabel = "FILE", description = "The interaction log.")
+        Path input;
+        @Option(names = "--k-core", defaultValue = "0", paramLabel = "N",
+                description = "Drop users and items with fewer than N interactions, repeatedly (default: ${DEFAULT-VALUE}, none).")
+        int kCore;
+        @Option(names = "--min-rating", paramLabel = "R", description = "Keep records rated at least R (needs a rating column).")
+        Double minRating;
+        @Option(names = "--split", required = true, paramLabel = "HOW", description = "random, temporal or leave-one-out.")
+        String split;
+        @Option(names = "--ratios", defaultValue = "0.8,0.1,0.1", paramLabel = "T,V,T",
+                description = "Train, validation, test shares per user (default: ${DEFAULT-VALUE}; not for leave-one-out).")
+        String ratios;
+        @Option(names = "--seed", defaultValue = "42", description = "Seed of the random split (default: ${DEFAULT-VALUE}).")
+        long seed;
+        @Option(names = "--delimiter", paramLabel = "CHAR",
+                description = "Field delimiter (default: tab for .tsv/.tab/.inter, comma otherwise).")
+        String delimiter;
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (new or empty, unless --force).")
+        Path out;
+        @Option(names = "--format", defaultValue = "csv", paramLabel = "FORMAT",
+                description = "authors, mmrec or csv (default: ${DEFAULT-VALUE}, which keeps the original ids).")
+        String format;
+        @Option(names = "--force", description = "Write into a non-empty output directory.")
+        boolean force;
+        @Option(names = "--json", description = "Print the statistics as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            String[] parts = ratios.split(",", -1);
+            double[] r = new double[parts.length];
+            for (int k = 0; k < parts.length; k++) {
+                try {
+                    r[k] = Double.parseDouble(parts[k].trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--ratios: '" + parts[k] + "' is not a number");
+                }
+            }
+            InteractionLogSplitter.Strategy strategy = InteractionLogSplitter.Strategy.parse(split);
+            DataFormat to = DataFormat.parse(format);
+            InteractionLogSplitter.Result result = new InteractionLogSplitter().kCore(kCore).minRating(minRating)
+                    .strategy(strategy).ratios(r).seed(seed)
+                    .delimiter(delimiter == null ? null : DataOptions.delimiter(delimiter, ',')).split(input);
+            writeFresh(result.dataset(), out, to, force);
+            if (to != DataFormat.CSV) {
+                writeIdMaps(result.dataset(), out);
+            }
+            Map<String, Object> stats = result.stats().asMap();
+            if (json) {
+                System.out.println(Json.pretty(stats));
+            } else {
+                stats.forEach((k, v) -> System.out.printf("%-24s %s%n", k, forPeople(k, v)));
+                System.out.println("wrote " + out + " (" + to.lower() + ")" + (to == DataFormat.CSV ? ""
+                        : "; user_ids.csv and item_ids.csv map its indices to the log's ids"));
+            }
+            return 0;
+        }
+    }
+
+    /** index,id files beside formats that only speak indices. */
+    static void writeIdMaps(Dataset d, Path out) throws java.io.IOException {
+        for (String kind : new String[] {"user", "item"}) {
+            org.diffmmj.data.IdMapping ids = kind.equals("user") ? d.userIds() : d.itemIds();
+            StringBuilder sb = new StringBuilder("index," + kind + "\n");
+            for (int k = 0; k < ids.size(); k++) {
+                String id = ids.externalId(k);
+                boolean quote = id.indexOf(',') >= 0 || id.indexOf('"') >= 0 || id.indexOf('\n') >= 0 || id.indexOf('\r') >= 0
+                        || !id.equals(id.strip());
+                sb.append(k).append(',').append(quote ? '"' + id.replace("\"", "\"\"") + '"' : id).append('\n');
+            }
+            Path file = out.resolve(kind + "_ids.csv");
+            try {
+                AtomicFiles.write(file, sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                throw org.diffmmj.data.DataFiles.failure(file, "write", e);
+            }
+        }
+    }
+
     /** Writes into a sibling temporary directory, then moves it into place: nothing half-written. */
     static void writeFresh(Dataset d, Path out, DataFormat format, boolean force) throws Exception {
+        try {
+            writeFreshUnchecked(d, out, format, force);
+        } catch (java.nio.file.FileSystemException e) {
+            String where = e.getFile() == null || Path.of(e.getFile()).equals(out) ? out.toString()
+                    : out + " (at " + e.getFile() + ")";
+            throw new java.io.IOException("cannot write " + where + ": " + org.diffmmj.data.DataFiles.reason(e), e);
+        } catch (java.io.IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("cannot ")) {
+                throw e;
+            }
+            throw org.diffmmj.data.DataFiles.failure(out, "write", e);
+        }
+    }
+
+    private static void writeFreshUnchecked(Dataset d, Path out, DataFormat format, boolean force) throws Exception {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IllegalArgumentException(out + " exists and is not a directory");
+        }
         if (Files.exists(out)) {
             try (Stream<Path> s = Files.list(out)) {
                 if (s.findAny().isPresent() && !force) {

@@ -21,9 +21,43 @@ public final class DataOptions {
             description = "authors, mmrec or csv (default: detected from the files).")
     String format;
 
+    @Option(names = "--delimiter", paramLabel = "CHAR",
+            description = "Field delimiter of the csv format's files: one character, or tab, comma, semicolon, pipe (default: comma).")
+    String delimiter;
+
     public Dataset load() throws IOException {
         Path dir = data == null ? DefaultData.ensure() : data;
-        return format == null ? DatasetLoader.load(dir) : DatasetLoader.load(dir, DataFormat.parse(format));
+        return load(dir);
+    }
+
+    private Dataset load(Path dir) throws IOException {
+        DataFormat f = format == null ? DataFormat.detect(dir) : DataFormat.parse(format);
+        return DatasetLoader.load(dir, f, delimiter(delimiter, ','));
+    }
+
+    /** A --delimiter value: a single character, or tab, comma, semicolon, pipe, space; {@code fallback} when absent. */
+    static char delimiter(String value, char fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        char c = switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "tab", "\\t", "\t" -> '\t';
+            case "comma" -> ',';
+            case "semicolon" -> ';';
+            case "pipe" -> '|';
+            case "space" -> ' ';
+            default -> {
+                if (value.length() != 1) {
+                    throw new IllegalArgumentException("--delimiter must be one character (or tab, comma, semicolon, pipe,"
+                            + " space), got '" + value + "'");
+                }
+                yield value.charAt(0);
+            }
+        };
+        if (c == '"' || c == '\n' || c == '\r') {
+            throw new IllegalArgumentException("--delimiter cannot be a quote or a line break");
+        }
+        return c;
     }
 
     /** The --data directory, or null when the embedded default is used. */
@@ -36,7 +70,7 @@ public final class DataOptions {
         if (data != null || fallback == null) {
             return load();
         }
-        return format == null ? DatasetLoader.load(fallback) : DatasetLoader.load(fallback, DataFormat.parse(format));
+        return load(fallback);
     }
 
     public Path directory() throws IOException {

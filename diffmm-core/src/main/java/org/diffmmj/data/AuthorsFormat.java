@@ -3,7 +3,6 @@ package org.diffmmj.data;
 import org.diffmmj.util.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,9 +29,18 @@ public final class AuthorsFormat {
     }
 
     public static Dataset read(Path dir) throws IOException {
-        SafePickle.Coo train = readSplit(dir.resolve(TRAIN));
-        SafePickle.Coo validation = readSplit(dir.resolve(VALIDATION));
-        SafePickle.Coo test = readSplit(dir.resolve(TEST));
+        byte[] trainBytes = readSplit(dir.resolve(TRAIN));
+        byte[] validationBytes = readSplit(dir.resolve(VALIDATION));
+        byte[] testBytes = readSplit(dir.resolve(TEST));
+        // Every user and item row costs the reader memory whether or not it has interactions, so a
+        // shape is bounded by the pickles' real size: no more rows or columns than bytes in the three
+        // files (plus room for tiny hand-made sets). A released matrix is far inside it (TikTok's
+        // 9308×6710 in 1.6 MB); a few kilobytes claiming 2·10⁹ users are refused before allocating.
+        long total = (long) trainBytes.length + validationBytes.length + testBytes.length;
+        int limit = (int) Math.min(Integer.MAX_VALUE - 1L, total + MIN_DIMENSION_LIMIT);
+        SafePickle.Coo train = SafePickle.readCoo(trainBytes, dir.resolve(TRAIN).toString(), limit);
+        SafePickle.Coo validation = SafePickle.readCoo(validationBytes, dir.resolve(VALIDATION).toString(), limit);
+        SafePickle.Coo test = SafePickle.readCoo(testBytes, dir.resolve(TEST).toString(), limit);
         int users = train.rows();
         int items = train.cols();
         for (SafePickle.Coo split : List.of(validation, test)) {
@@ -45,6 +53,8 @@ public final class AuthorsFormat {
         List<Path> featureFiles = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             files.filter(p -> p.getFileName().toString().endsWith(FEATURE_SUFFIX)).sorted().forEach(featureFiles::add);
+        } catch (IOException e) {
+            throw DataFiles.failure(dir, "list", e);
         }
         for (Path f : featureFiles) {
             String name = f.getFileName().toString();
@@ -56,24 +66,40 @@ public final class AuthorsFormat {
             }
             modalities.put(name, new FeatureMatrix(name, m.rows(), m.cols(), m.data()));
         }
-        return new Dataset(dir.getFileName() == null ? dir.toString() : dir.toAbsolutePath().normalize().getFileName().toString(),
-                interactions(dir.resolve(TRAIN), train), interactions(dir.resolve(VALIDATION), validation),
-                interactions(dir.resolve(TEST), test), modalities, IdMapping.identity(users), IdMapping.identity(items));
+        Interactions[] splits = {interactions(dir.resolve(TRAIN), train),
+                interactions(dir.resolve(VALIDATION), validation), interactions(dir.resolve(TEST), test)};
+        String[] names = {TRAIN, VALIDATION, TEST};
+        for (int a = 0; a < 3; a++) {
+            for (int b = a + 1; b < 3; b++) {
+                int[] common = splits[a].firstCommonPair(splits[b]);
+                if (common != null) {
+                    throw new DataFormatException(dir.resolve(names[b]) + ": interaction (user " + common[0] + ", item "
+                            + common[1] + ") is also in " + names[a] + "; the splits must not overlap");
+                }
+            }
+        }
+        Path abs = dir.toAbsolutePath().normalize();
+        return new Dataset(abs.getFileName() == null ? abs.toString() : abs.getFileName().toString(),
+                splits[0], splits[1], splits[2], modalities, IdMapping.identity(users), IdMapping.identity(items));
     }
 
-    private static SafePickle.Coo readSplit(Path file) throws IOException {
-        try {
-            return SafePickle.readCoo(Files.readAllBytes(file), file.toString());
-        } catch (NoSuchFileException e) {
+    /** Shapes up to this are accepted whatever the files' size (hand-made and test sets). */
+    static final int MIN_DIMENSION_LIMIT = 1 << 16;
+
+    private static byte[] readSplit(Path file) throws IOException {
+        if (!java.nio.file.Files.exists(file)) {
             throw new DataFormatException(file + ": missing (the authors' format needs " + TRAIN + ", " + VALIDATION
                     + " and " + TEST + ")");
         }
+        return DataFiles.readBytes(file);
     }
 
     private static Interactions interactions(Path file, SafePickle.Coo coo) {
         for (int k = 0; k < coo.data().length; k++) {
-            if (coo.data()[k] == 0) {
-                throw new DataFormatException(file + ": entry " + k + " stores an explicit zero; expected 1 for every interaction");
+            double v = coo.data()[k];
+            if (!(v > 0) || !Double.isFinite(v)) {
+                throw new DataFormatException(file + ": entry " + k + " (user " + coo.row()[k] + ", item " + coo.col()[k]
+                        + ") stores " + v + "; every stored interaction must be a positive finite value (1)");
             }
         }
         try {

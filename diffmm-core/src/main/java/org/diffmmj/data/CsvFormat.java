@@ -26,17 +26,22 @@ public final class CsvFormat {
     }
 
     public static Dataset read(Path dir) throws IOException {
+        return read(dir, ',');
+    }
+
+    /** Reads with another field delimiter (tab, semicolon ...) for every .csv file of the directory. */
+    public static Dataset read(Path dir, char delimiter) throws IOException {
         List<String> itemIds = new ArrayList<>();
         Map<String, Integer> itemIndex = new LinkedHashMap<>();
         Path itemsFile = dir.resolve("items.csv");
         boolean fixedItems = Files.isRegularFile(itemsFile);
         if (fixedItems) {
-            TextTables.Table items = TextTables.readAll(itemsFile, ",");
+            TextTables.Table items = TextTables.readAll(itemsFile, delimiter);
             int col = TextTables.column(itemsFile, items.header(), "item");
             for (TextTables.Row row : items.rows()) {
-                String id = field(itemsFile, row, col);
+                String id = TextTables.id(itemsFile, row, col, "item id");
                 if (itemIndex.putIfAbsent(id, itemIds.size()) != null) {
-                    throw new DataFormatException(itemsFile + ":" + row.line() + ": item '" + id + "' listed twice");
+                    throw new DataFormatException(itemsFile + ":" + row.line() + ": item " + DataFiles.excerpt(id) + " listed twice");
                 }
                 itemIds.add(id);
             }
@@ -45,12 +50,12 @@ public final class CsvFormat {
         Map<String, Integer> userIndex = new LinkedHashMap<>();
         Path usersFile = dir.resolve("users.csv");
         if (Files.isRegularFile(usersFile)) {
-            TextTables.Table users = TextTables.readAll(usersFile, ",");
+            TextTables.Table users = TextTables.readAll(usersFile, delimiter);
             int col = TextTables.column(usersFile, users.header(), "user");
             for (TextTables.Row row : users.rows()) {
-                String id = field(usersFile, row, col);
+                String id = TextTables.id(usersFile, row, col, "user id");
                 if (userIndex.putIfAbsent(id, userIds.size()) != null) {
-                    throw new DataFormatException(usersFile + ":" + row.line() + ": user '" + id + "' listed twice");
+                    throw new DataFormatException(usersFile + ":" + row.line() + ": user " + DataFiles.excerpt(id) + " listed twice");
                 }
                 userIds.add(id);
             }
@@ -58,13 +63,13 @@ public final class CsvFormat {
         List<List<int[]>> splits = new ArrayList<>();
         for (String name : SPLITS) {
             Path file = dir.resolve(name);
-            TextTables.Table table = TextTables.readAll(file, ",");
+            TextTables.Table table = TextTables.readAll(file, delimiter);
             int uc = TextTables.column(file, table.header(), "user");
             int ic = TextTables.column(file, table.header(), "item");
             List<int[]> pairs = new ArrayList<>();
             for (TextTables.Row row : table.rows()) {
-                String user = field(file, row, uc);
-                String item = field(file, row, ic);
+                String user = TextTables.id(file, row, uc, "user id");
+                String item = TextTables.id(file, row, ic, "item id");
                 Integer u = userIndex.get(user);
                 if (u == null) {
                     u = userIds.size();
@@ -74,7 +79,7 @@ public final class CsvFormat {
                 Integer i = itemIndex.get(item);
                 if (i == null) {
                     if (fixedItems) {
-                        throw new DataFormatException(file + ":" + row.line() + ": item '" + item + "' is not in items.csv");
+                        throw new DataFormatException(file + ":" + row.line() + ": item " + DataFiles.excerpt(item) + " is not in items.csv");
                     }
                     i = itemIds.size();
                     itemIndex.put(item, i);
@@ -90,13 +95,18 @@ public final class CsvFormat {
         int users = userIds.size();
         int items = itemIds.size();
         Interactions[] built = new Interactions[3];
+        Map<Long, int[]> seen = new java.util.HashMap<>();
         for (int s = 0; s < 3; s++) {
             List<int[]> pairs = splits.get(s);
-            java.util.Set<Long> seen = new java.util.HashSet<>();
             for (int[] p : pairs) {
-                if (!seen.add((long) p[0] * items + p[1])) {
-                    throw new DataFormatException(dir.resolve(SPLITS[s]) + ":" + p[2] + ": duplicate interaction (user '"
-                            + userIds.get(p[0]) + "', item '" + itemIds.get(p[1]) + "')");
+                int[] before = seen.putIfAbsent((long) p[0] * items + p[1], new int[] {s, p[2]});
+                if (before != null) {
+                    String what = "(user " + DataFiles.excerpt(userIds.get(p[0])) + ", item "
+                            + DataFiles.excerpt(itemIds.get(p[1])) + ")";
+                    throw new DataFormatException(dir.resolve(SPLITS[s]) + ":" + p[2] + ": " + (before[0] == s
+                            ? "duplicate interaction " + what + ", first on line " + before[1]
+                            : "interaction " + what + " is also in " + SPLITS[before[0]] + " line " + before[1]
+                                    + "; the splits must not overlap"));
                 }
             }
             built[s] = Interactions.fromPairs(users, items, pairs.stream().mapToInt(p -> p[0]).toArray(),
@@ -113,22 +123,16 @@ public final class CsvFormat {
                 if (!fixedItems) {
                     throw new DataFormatException(f + ": features need items.csv to say which row is which item");
                 }
-                FeatureMatrix m = fname.endsWith(".npy") ? fromNpy(f, name) : fromCsv(f, name);
+                FeatureMatrix m = fname.endsWith(".npy") ? fromNpy(f, name) : fromCsv(f, name, delimiter);
                 if (m.rows() != items) {
                     throw new DataFormatException(f + ": " + m.rows() + " feature rows, items.csv lists " + items + " items");
                 }
                 modalities.put(name, m);
             }
         }
-        return new Dataset(dir.toAbsolutePath().normalize().getFileName().toString(), built[0], built[1], built[2],
+        Path abs = dir.toAbsolutePath().normalize();
+        return new Dataset(abs.getFileName() == null ? abs.toString() : abs.getFileName().toString(), built[0], built[1], built[2],
                 modalities, IdMapping.of(userIds), IdMapping.of(itemIds));
-    }
-
-    private static String field(Path file, TextTables.Row row, int col) {
-        if (col >= row.fields().length || row.fields()[col].isEmpty()) {
-            throw new DataFormatException(file + ":" + row.line() + ": missing value in column " + (col + 1));
-        }
-        return row.fields()[col];
     }
 
     private static FeatureMatrix fromNpy(Path f, String name) throws IOException {
@@ -136,43 +140,43 @@ public final class CsvFormat {
         return new FeatureMatrix(name, m.rows(), m.cols(), m.data());
     }
 
-    private static FeatureMatrix fromCsv(Path f, String name) throws IOException {
-        List<String> lines = TextTables.lines(f);
-        List<float[]> rows = new ArrayList<>();
-        int width = -1;
-        for (int k = 0; k < lines.size(); k++) {
-            String line = lines.get(k);
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] parts = line.split(",");
-            if (width < 0) {
-                width = parts.length;
-            } else if (parts.length != width) {
-                throw new DataFormatException(f + ":" + (k + 1) + ": " + parts.length + " values, expected " + width);
-            }
-            float[] row = new float[width];
-            for (int c = 0; c < width; c++) {
-                try {
-                    row[c] = Float.parseFloat(parts[c].trim());
-                } catch (NumberFormatException e) {
-                    throw new DataFormatException(f + ":" + (k + 1) + ": column " + (c + 1) + " is not a number: '"
-                            + parts[c].trim() + "'");
-                }
-                if (!Float.isFinite(row[c])) {
-                    throw new DataFormatException(f + ":" + (k + 1) + ": non-finite value in column " + (c + 1));
-                }
-            }
-            rows.add(row);
-        }
-        if (rows.isEmpty()) {
+    private static FeatureMatrix fromCsv(Path f, String name, char delimiter) throws IOException {
+        List<TextTables.Row> lines = TextTables.records(f, delimiter);
+        if (lines.isEmpty()) {
             throw new DataFormatException(f + ": no feature rows");
         }
-        float[] data = new float[rows.size() * width];
-        for (int r = 0; r < rows.size(); r++) {
-            System.arraycopy(rows.get(r), 0, data, r * width, width);
+        int width = lines.get(0).fields().length;
+        long total;
+        try {
+            total = Math.multiplyExact((long) lines.size(), (long) width);
+        } catch (ArithmeticException e) {
+            total = Long.MAX_VALUE;
         }
-        return new FeatureMatrix(name, rows.size(), width, data);
+        if (total > DataFiles.MAX_ARRAY) {
+            throw new DataFormatException(f + ": " + lines.size() + " rows × " + width + " values exceed one Java array");
+        }
+        float[] data = new float[(int) total];
+        for (int r = 0; r < lines.size(); r++) {
+            TextTables.Row row = lines.get(r);
+            String[] parts = row.fields();
+            if (parts.length != width) {
+                throw new DataFormatException(f + ":" + row.line() + ": " + parts.length + " values, expected " + width);
+            }
+            for (int c = 0; c < width; c++) {
+                float v;
+                try {
+                    v = Float.parseFloat(parts[c].strip());
+                } catch (NumberFormatException e) {
+                    throw new DataFormatException(f + ":" + row.line() + ": column " + (c + 1) + " is not a number: "
+                            + DataFiles.excerpt(parts[c]));
+                }
+                if (!Float.isFinite(v)) {
+                    throw new DataFormatException(f + ":" + row.line() + ": non-finite value in column " + (c + 1));
+                }
+                data[r * width + c] = v;
+            }
+        }
+        return new FeatureMatrix(name, lines.size(), width, data);
     }
 
     public static void write(Dataset data, Path dir) throws IOException {
@@ -183,18 +187,18 @@ public final class CsvFormat {
             int[] us = splits[s].pairUsers();
             int[] is = splits[s].pairItems();
             for (int k = 0; k < us.length; k++) {
-                sb.append(data.userIds().externalId(us[k])).append(',').append(data.itemIds().externalId(is[k])).append('\n');
+                sb.append(TextTables.format(',', data.userIds().externalId(us[k]), data.itemIds().externalId(is[k])));
             }
             AtomicFiles.write(dir.resolve(SPLITS[s]), sb.toString().getBytes(StandardCharsets.UTF_8));
         }
         StringBuilder users = new StringBuilder("user\n");
         for (int u = 0; u < data.users(); u++) {
-            users.append(data.userIds().externalId(u)).append('\n');
+            users.append(TextTables.format(',', data.userIds().externalId(u)));
         }
         AtomicFiles.write(dir.resolve("users.csv"), users.toString().getBytes(StandardCharsets.UTF_8));
         StringBuilder items = new StringBuilder("item\n");
         for (int i = 0; i < data.items(); i++) {
-            items.append(data.itemIds().externalId(i)).append('\n');
+            items.append(TextTables.format(',', data.itemIds().externalId(i)));
         }
         AtomicFiles.write(dir.resolve("items.csv"), items.toString().getBytes(StandardCharsets.UTF_8));
         for (FeatureMatrix f : data.modalities().values()) {

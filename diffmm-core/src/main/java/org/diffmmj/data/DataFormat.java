@@ -37,6 +37,8 @@ public enum DataFormat {
             if (files.anyMatch(p -> p.getFileName().toString().endsWith(".inter"))) {
                 return MMREC;
             }
+        } catch (IOException e) {
+            throw DataFiles.failure(dir, "list", e);
         }
         throw new DataFormatException(dir + ": cannot tell the format: expected trnMat.pkl (authors), "
                 + "a .inter file (mmrec) or train.csv (csv)");

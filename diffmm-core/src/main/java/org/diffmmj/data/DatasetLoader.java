@@ -15,13 +15,18 @@ public final class DatasetLoader {
     }
 
     public static Dataset load(Path dir, DataFormat format) throws IOException {
+        return load(dir, format, ',');
+    }
+
+    /** As {@link #load(Path, DataFormat)}, with the field delimiter of CSV files (the csv format only). */
+    public static Dataset load(Path dir, DataFormat format, char csvDelimiter) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new DataFormatException(dir + ": not a directory");
+            throw new DataFormatException(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory"));
         }
         return switch (format) {
             case AUTHORS -> AuthorsFormat.read(dir);
             case MMREC -> MmrecFormat.read(dir);
-            case CSV -> CsvFormat.read(dir);
+            case CSV -> CsvFormat.read(dir, csvDelimiter);
         };
     }
 

@@ -49,17 +49,20 @@ public final class IdMapping {
         return ids == null ? Integer.toString(idx) : ids.get(idx);
     }
 
-    /** The index of an id, or −1 when unknown. */
+    /**
+     * The index of an id, or −1 when unknown. Integer ids must be written canonically: "5", never
+     * "+5", "05" or " 5 ", which would otherwise silently name user 5.
+     */
     public int index(String externalId) {
         if (ids != null) {
             Integer i = index.get(externalId);
             return i == null ? -1 : i;
         }
-        try {
-            int i = Integer.parseInt(externalId.trim());
-            return i >= 0 && i < size ? i : -1;
-        } catch (NumberFormatException e) {
+        if (externalId == null || externalId.isEmpty() || externalId.length() > 10
+                || !(externalId.equals("0") || externalId.matches("[1-9][0-9]*"))) {
             return -1;
         }
+        long i = Long.parseLong(externalId);
+        return i < size ? (int) i : -1;
     }
 }

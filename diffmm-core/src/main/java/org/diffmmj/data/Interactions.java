@@ -146,6 +146,18 @@ public final class Interactions {
         return java.util.stream.IntStream.range(0, users).filter(u -> userDegree(u) > 0).toArray();
     }
 
+    /** The first (user, item) pair, user-major, that is also in {@code other}, or null. */
+    public int[] firstCommonPair(Interactions other) {
+        for (int u = 0; u < Math.min(users, other.users); u++) {
+            for (int p = userPtr[u]; p < userPtr[u + 1]; p++) {
+                if (userItems[p] < other.items && other.contains(u, userItems[p])) {
+                    return new int[] {u, userItems[p]};
+                }
+            }
+        }
+        return null;
+    }
+
     /** True when no (user, item) pair is in both. */
     public boolean disjointFrom(Interactions other) {
         for (int u = 0; u < Math.min(users, other.users); u++) {

@@ -29,14 +29,25 @@ public final class MmrecFormat {
                 throw new DataFormatException(dir + ": expected exactly one .inter file, found " + found.size());
             }
             inter = found.get(0);
+        } catch (IOException e) {
+            throw DataFiles.failure(dir, "list", e);
         }
-        TextTables.Table table = TextTables.readAll(inter, "\t");
+        TextTables.Table table = TextTables.readAll(inter, '\t');
         int u = TextTables.column(inter, table.header(), "userID");
         int i = TextTables.column(inter, table.header(), "itemID");
         int x = TextTables.column(inter, table.header(), "x_label");
+        Map<String, FeatureMatrix> modalities = readFeatures(dir);
+        // MMRec's ids are dense 0-based indices (its preprocessing remaps them), so no id can reach the
+        // number of records (users) or of records and feature rows (items): a larger id is an unmapped
+        // raw id, and trusting it would size arrays by it (id 2000000000 would allocate gigabytes).
+        long records = table.rows().size();
+        long itemBound = records;
+        for (FeatureMatrix f : modalities.values()) {
+            itemBound = Math.max(itemBound, f.rows());
+        }
         List<int[]> parsed = new ArrayList<>();
         for (TextTables.Row row : table.rows()) {
-            parsed.add(parseAt(inter, row, u, i, x));
+            parsed.add(parseAt(inter, row, u, i, x, records, itemBound));
         }
         if (parsed.isEmpty()) {
             throw new DataFormatException(inter + ": no interactions");
@@ -47,7 +58,6 @@ public final class MmrecFormat {
             users = Math.max(users, r[0] + 1);
             items = Math.max(items, r[1] + 1);
         }
-        Map<String, FeatureMatrix> modalities = readFeatures(dir);
         for (FeatureMatrix f : modalities.values()) {
             if (f.rows() < items) {
                 throw new DataFormatException(dir.resolve(f.name() + "_feat.npy") + ": " + f.rows()
@@ -55,11 +65,24 @@ public final class MmrecFormat {
             }
             items = Math.max(items, f.rows());
         }
+        Map<Long, int[]> seen = new java.util.HashMap<>();
+        for (int[] r : parsed) {
+            int[] before = seen.putIfAbsent((long) r[0] * items + r[1], r);
+            if (before != null) {
+                throw new DataFormatException(inter + ":" + r[3] + ": " + (before[2] == r[2]
+                        ? "duplicate interaction (user " + r[0] + ", item " + r[1] + "), first on line " + before[3]
+                        : "interaction (user " + r[0] + ", item " + r[1] + ") is in " + SPLIT_NAMES[r[2]] + " here and in "
+                                + SPLIT_NAMES[before[2]] + " on line " + before[3] + "; the splits must not overlap"));
+            }
+        }
         Interactions[] splits = new Interactions[3];
         for (int s = 0; s < 3; s++) {
             final int label = s;
             int[] us = parsed.stream().filter(r -> r[2] == label).mapToInt(r -> r[0]).toArray();
             int[] is = parsed.stream().filter(r -> r[2] == label).mapToInt(r -> r[1]).toArray();
+            if (us.length == 0) {
+                throw new DataFormatException(inter + ": no " + SPLIT_NAMES[s] + " interactions (x_label " + s + ")");
+            }
             try {
                 splits[s] = Interactions.fromPairs(users, items, us, is);
             } catch (IllegalArgumentException e) {
@@ -76,37 +99,51 @@ public final class MmrecFormat {
                 modalities, IdMapping.identity(users), IdMapping.identity(items));
     }
 
-    private static int[] parseAt(Path file, TextTables.Row row, int u, int i, int x) {
+    private static final String[] SPLIT_NAMES = {"train", "validation", "test"};
+
+    private static int[] parseAt(Path file, TextTables.Row row, int u, int i, int x, long userBound, long itemBound) {
         String[] f = row.fields();
         int max = Math.max(u, Math.max(i, x));
         if (f.length <= max) {
             throw new DataFormatException(file + ":" + row.line() + ": expected at least " + (max + 1)
                     + " tab-separated fields, found " + f.length);
         }
-        try {
-            int user = Integer.parseInt(f[u]);
-            int item = Integer.parseInt(f[i]);
-            int label = Integer.parseInt(f[x]);
-            if (user < 0 || item < 0) {
-                throw new DataFormatException(file + ":" + row.line() + ": negative id");
-            }
-            if (label < 0 || label > 2) {
-                throw new DataFormatException(file + ":" + row.line() + ": x_label must be 0, 1 or 2, found " + label);
-            }
-            return new int[] {user, item, label};
-        } catch (NumberFormatException e) {
-            throw new DataFormatException(file + ":" + row.line() + ": expected integer userID, itemID and x_label");
-        }
+        int user = index(file, row, f[u], "userID", userBound,
+                "userIDs must be dense 0-based indices below the number of interactions (" + userBound + ")");
+        int item = index(file, row, f[i], "itemID", itemBound,
+                "itemIDs must be dense 0-based indices below the number of interactions or feature rows (" + itemBound + ")");
+        int label = index(file, row, f[x], "x_label", 3, "x_label must be 0, 1 or 2");
+        return new int[] {user, item, label, row.line()};
     }
+
+    /** A canonical non-negative decimal ("0", "17"; not "+5", "05", " 5 ", "5.0") below a bound. */
+    static int index(Path file, TextTables.Row row, String v, String what, long bound, String rule) {
+        if (!CANONICAL.matcher(v).matches()) {
+            throw new DataFormatException(file + ":" + row.line() + ": " + what + " " + DataFiles.excerpt(v)
+                    + " is not a canonical non-negative integer (digits only, no sign, spaces or leading zeros)");
+        }
+        long value = v.length() > 10 ? Long.MAX_VALUE : Long.parseLong(v);
+        if (value >= bound) {
+            throw new DataFormatException(file + ":" + row.line() + ": " + what + " " + DataFiles.excerpt(v)
+                    + " out of range: " + rule);
+        }
+        return (int) value;
+    }
+
+    private static final java.util.regex.Pattern CANONICAL = java.util.regex.Pattern.compile("0|[1-9][0-9]*");
 
     static Map<String, FeatureMatrix> readFeatures(Path dir) throws IOException {
         Map<String, FeatureMatrix> modalities = new LinkedHashMap<>();
+        List<Path> featureFiles;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith("_feat.npy")).sorted().toList()) {
-                String name = f.getFileName().toString().replace("_feat.npy", "");
-                NpyIO.Matrix m = NpyIO.read(f);
-                modalities.put(name, new FeatureMatrix(name, m.rows(), m.cols(), m.data()));
-            }
+            featureFiles = files.filter(p -> p.getFileName().toString().endsWith("_feat.npy")).sorted().toList();
+        } catch (IOException e) {
+            throw DataFiles.failure(dir, "list", e);
+        }
+        for (Path f : featureFiles) {
+            String name = f.getFileName().toString().replace("_feat.npy", "");
+            NpyIO.Matrix m = NpyIO.read(f);
+            modalities.put(name, new FeatureMatrix(name, m.rows(), m.cols(), m.data()));
         }
         return modalities;
     }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,7 +26,7 @@ public final class NpyIO {
     }
 
     public static Matrix read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = DataFiles.readBytes(file);
         if (bytes.length < 10 || !java.util.Arrays.equals(java.util.Arrays.copyOf(bytes, 6), MAGIC)) {
             throw new DataFormatException(file + ": not a .npy file (bad magic)");
         }
@@ -55,16 +54,38 @@ public final class NpyIO {
         Matcher f = FORTRAN.matcher(header);
         Matcher s = SHAPE.matcher(header);
         if (!d.find() || !f.find() || !s.find()) {
-            throw new DataFormatException(file + ": malformed .npy header: " + header.trim());
+            throw new DataFormatException(file + ": malformed .npy header: " + DataFiles.excerpt(header.trim(), 120));
         }
         if (f.group(1).equals("True")) {
             throw new DataFormatException(file + ": Fortran-order arrays are not supported; save with C order");
         }
-        String[] dims = s.group(1).split(",");
-        long[] shape = java.util.Arrays.stream(dims).map(String::trim).filter(x -> !x.isEmpty())
-                .mapToLong(Long::parseLong).toArray();
-        if (shape.length != 2) {
-            throw new DataFormatException(file + ": expected a 2-D array (items × dims), got shape (" + s.group(1) + ")");
+        String[] dims = s.group(1).split(",", -1);
+        java.util.List<String> given = new java.util.ArrayList<>();
+        for (int k = 0; k < dims.length; k++) {
+            String dim = dims[k].trim();
+            if (!dim.isEmpty() || k < dims.length - 1) {
+                given.add(dim);
+            }
+        }
+        if (given.size() != 2) {
+            throw new DataFormatException(file + ": expected a 2-D array (items × dims), got shape ("
+                    + DataFiles.excerpt(s.group(1), 60) + ")");
+        }
+        long[] shape = new long[2];
+        for (int k = 0; k < 2; k++) {
+            String dim = given.get(k).endsWith("L") ? given.get(k).substring(0, given.get(k).length() - 1) : given.get(k);
+            if (!dim.matches("0|[1-9][0-9]{0,18}")) {
+                throw new DataFormatException(file + ": shape entry " + DataFiles.excerpt(given.get(k), 30)
+                        + " is not a non-negative integer");
+            }
+            shape[k] = Long.parseLong(dim);
+            if (shape[k] > Integer.MAX_VALUE) {
+                throw new DataFormatException(file + ": shape (" + shape[0] + ", " + given.get(1) + ") has a dimension of "
+                        + shape[k] + ", more than a Java array can index");
+            }
+        }
+        if (shape[1] == 0) {
+            throw new DataFormatException(file + ": shape (" + shape[0] + ", 0): features need at least one column");
         }
         String descr = d.group(1);
         ByteOrder order = descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
@@ -76,9 +97,14 @@ public final class NpyIO {
             default -> throw new DataFormatException(file + ": expected float16, float32 or float64 features, got dtype '"
                     + descr + "'");
         };
-        long n = shape[0] * shape[1];
-        int dataStart = offset + headerLen;
+        // Both dimensions are below 2^31, so their product fits in a long; checked all the same.
+        long n = Math.multiplyExact(shape[0], shape[1]);
+        if (n > DataFiles.MAX_ARRAY) {
+            throw new DataFormatException(file + ": shape (" + shape[0] + ", " + shape[1] + ") has " + n
+                    + " values, more than one Java array holds");
+        }
         long expected = n * itemSize;
+        int dataStart = offset + headerLen;
         if (bytes.length - dataStart != expected) {
             throw new DataFormatException(file + ": truncated or padded data: shape (" + shape[0] + ", " + shape[1] + ") "
                     + descr + " needs " + expected + " bytes, file has " + (bytes.length - dataStart));

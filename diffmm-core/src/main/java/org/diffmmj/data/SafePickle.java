@@ -26,6 +26,9 @@ public final class SafePickle {
             "scipy.sparse._coo coo_array");
     private static final Set<String> RECONSTRUCT = Set.of(
             "numpy.core.multiarray _reconstruct", "numpy._core.multiarray _reconstruct");
+    /** Protocol 5's reconstruction: {@code _frombuffer(buffer, dtype, shape, order)}. */
+    private static final Set<String> FROM_BUFFER = Set.of(
+            "numpy.core.numeric _frombuffer", "numpy._core.numeric _frombuffer");
     private static final String NDARRAY = "numpy ndarray";
     private static final String DTYPE = "numpy dtype";
 
@@ -43,44 +46,83 @@ public final class SafePickle {
             if (state.length < 5) {
                 throw new DataFormatException("NumPy array state has " + state.length + " fields, expected 5");
             }
-            Object[] shapeTuple = (Object[]) state[1];
+            if (!(state[1] instanceof Object[] shapeTuple)) {
+                throw new DataFormatException("NumPy array shape is not a tuple");
+            }
+            set(state[4], state[2], shapeTuple, Boolean.TRUE.equals(state[3]));
+        }
+
+        /** From protocol 5's {@code _frombuffer(buffer, dtype, shape, order)} arguments. */
+        static NdArray fromBuffer(Object[] args) {
+            if (args.length != 4 || !(args[2] instanceof Object[] shapeTuple)) {
+                throw new DataFormatException("numpy _frombuffer needs (buffer, dtype, shape, order)");
+            }
+            NdArray a = new NdArray();
+            a.set(args[0], args[1], shapeTuple, "F".equals(args[3]));
+            return a;
+        }
+
+        private void set(Object data, Object dt, Object[] shapeTuple, boolean fortranOrder) {
             shape = new int[shapeTuple.length];
             for (int k = 0; k < shape.length; k++) {
-                shape[k] = ((Number) shapeTuple[k]).intValue();
+                shape[k] = dimension(shapeTuple[k], "NumPy array shape");
             }
-            if (!(state[2] instanceof DType d)) {
+            if (!(dt instanceof DType d)) {
                 throw new DataFormatException("NumPy array without a dtype");
             }
             dtype = d.descriptor();
-            fortran = Boolean.TRUE.equals(state[3]);
-            if (state[4] instanceof byte[] bytes) {
+            fortran = fortranOrder;
+            if (data instanceof byte[] bytes) {
                 raw = bytes;
-            } else if (state[4] instanceof String s) {
+            } else if (data instanceof String s) {
                 raw = s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
             } else {
                 throw new DataFormatException("NumPy array data is not raw bytes (object arrays are not supported)");
             }
         }
 
+        /** The element count, refused when it overflows or exceeds one Java array. */
         long length() {
             long n = 1;
-            for (int s : shape) {
-                n *= s;
+            try {
+                for (int s : shape) {
+                    n = Math.multiplyExact(n, (long) s);
+                }
+            } catch (ArithmeticException e) {
+                throw new DataFormatException("NumPy array shape " + java.util.Arrays.toString(shape) + " overflows");
+            }
+            if (n > DataFiles.MAX_ARRAY) {
+                throw new DataFormatException("NumPy array shape " + java.util.Arrays.toString(shape) + " has " + n
+                        + " elements, more than one Java array holds");
             }
             return n;
         }
 
+        /** The raw bytes, checked against shape × item size before anything is allocated. */
         private ByteBuffer bytes(int itemSize) {
-            if (raw.length != length() * itemSize) {
+            long expected = Math.multiplyExact(length(), (long) itemSize);
+            if (raw.length != expected) {
                 throw new DataFormatException("NumPy array of shape " + java.util.Arrays.toString(shape) + " and dtype "
-                        + dtype + " holds " + raw.length + " bytes, expected " + length() * itemSize);
+                        + dtype + " holds " + raw.length + " bytes, expected " + expected);
             }
             return ByteBuffer.wrap(raw).order(dtype.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        }
+
+        private static int itemSize(String kind) {
+            return switch (kind) {
+                case "i2", "f2" -> 2;
+                case "i4", "u4", "f4" -> 4;
+                case "i8", "u8", "f8" -> 8;
+                default -> 0;
+            };
         }
 
         /** Integer contents (int32/int64/uint32 ...), range-checked into int. */
         public int[] asInts() {
             String kind = dtype.replaceAll("[<>=|]", "");
+            if (itemSize(kind) > 0) {
+                bytes(itemSize(kind));
+            }
             int n = (int) length();
             int[] out = new int[n];
             switch (kind) {
@@ -111,6 +153,9 @@ public final class SafePickle {
         /** Floating contents (float16/32/64), as double. */
         public double[] asDoubles() {
             String kind = dtype.replaceAll("[<>=|]", "");
+            if (itemSize(kind) > 0) {
+                bytes(itemSize(kind));
+            }
             int n = (int) length();
             double[] out = new double[n];
             switch (kind) {
@@ -149,6 +194,22 @@ public final class SafePickle {
             }
             return (int) v;
         }
+    }
+
+    /**
+     * A pickled Python int as an array dimension: exact (a BigInteger or long is never truncated,
+     * so 2^32+200 is not read as 200), non-negative and below 2^31.
+     */
+    static int dimension(Object value, String what) {
+        if (!(value instanceof Integer || value instanceof Long || value instanceof java.math.BigInteger)) {
+            throw new DataFormatException(what + " holds " + (value == null ? "None" : value.getClass().getSimpleName())
+                    + ", not an integer");
+        }
+        java.math.BigInteger v = value instanceof java.math.BigInteger b ? b : java.math.BigInteger.valueOf(((Number) value).longValue());
+        if (v.signum() < 0 || v.bitLength() > 31) {
+            throw new DataFormatException(what + " " + v + " is outside [0, 2^31)");
+        }
+        return v.intValue();
     }
 
     /** numpy.dtype(descriptor, align, copy) with its byte-order state. */
@@ -227,9 +288,48 @@ public final class SafePickle {
                 case Opcodes.INST, Opcodes.OBJ, Opcodes.EXT1, Opcodes.EXT2, Opcodes.EXT4 ->
                         throw new DataFormatException(file + ": refuses pickle opcode " + key
                                 + " (class instantiation outside the allow-list)");
+                case Opcodes.PERSID, Opcodes.BINPERSID, Opcodes.NEXT_BUFFER ->
+                        throw new DataFormatException(file + ": refuses pickle opcode " + key
+                                + " (persistent ids and out-of-band buffers are not part of a saved matrix)");
+                case Opcodes.BINSTRING, Opcodes.BINUNICODE, Opcodes.BINBYTES, Opcodes.LONG4 -> {
+                    checkLength(key, 4);
+                    return super.dispatch(key);
+                }
+                case Opcodes.BINUNICODE8, Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> {
+                    checkLength(key, 8);
+                    return super.dispatch(key);
+                }
                 default -> {
                     return super.dispatch(key);
                 }
+            }
+        }
+
+        /**
+         * Refuses a length prefix longer than what is left of the file before the unpickler
+         * allocates it: a few bytes claiming 2 GB must not allocate 2 GB.
+         */
+        private void checkLength(short key, int width) throws IOException {
+            if (!input.markSupported()) {
+                return;
+            }
+            input.mark(width);
+            byte[] b = input.readNBytes(width);
+            input.reset();
+            if (b.length < width) {
+                throw new DataFormatException(file + ": truncated pickle (opcode " + key + " lacks its length)");
+            }
+            long len = 0;
+            for (int k = width - 1; k >= 0; k--) {
+                len = (len << 8) | (b[k] & 0xff);
+            }
+            if (width == 4 && (key == Opcodes.BINSTRING || key == Opcodes.LONG4)) {
+                len = (int) len;
+            }
+            long left = input.available() - width;
+            if (len < 0 || len > left) {
+                throw new DataFormatException(file + ": pickle opcode " + key + " claims " + len + " bytes but only " + left
+                        + " remain (truncated or corrupt file); nothing was allocated");
             }
         }
 
@@ -241,13 +341,31 @@ public final class SafePickle {
             if (RECONSTRUCT.contains(global)) {
                 return args -> new NdArray();
             }
+            if (FROM_BUFFER.contains(global)) {
+                return NdArray::fromBuffer;
+            }
             if (global.equals(NDARRAY)) {
                 return args -> {
                     throw new DataFormatException(file + ": numpy.ndarray may only be rebuilt through _reconstruct");
                 };
             }
+            if (global.equals("_codecs encode")) {
+                // Python 3 writes bytes at protocol 2 as _codecs.encode(text, 'latin1'): rebuilt here, nothing else.
+                return args -> {
+                    if (args.length != 2 || !(args[0] instanceof String text)
+                            || !("latin1".equals(args[1]) || "latin-1".equals(args[1]))) {
+                        throw new DataFormatException(file + ": _codecs.encode is only accepted as encode(text, 'latin1')");
+                    }
+                    return text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                };
+            }
             if (global.equals(DTYPE)) {
-                return args -> new DType(String.valueOf(args[0]));
+                return args -> {
+                    if (args.length == 0 || !(args[0] instanceof String descr)) {
+                        throw new DataFormatException(file + ": numpy.dtype without a type name");
+                    }
+                    return new DType(descr);
+                };
             }
             throw new DataFormatException(file + ": refuses pickle global " + module + "." + name
                     + " (only NumPy/SciPy array reconstructors are allowed; nothing from the file was run)");
@@ -259,20 +377,30 @@ public final class SafePickle {
     }
 
     public static Coo readCoo(byte[] bytes, String file) {
+        return readCoo(bytes, file, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Reads a pickled coo_matrix, refusing a shape over {@code maxDimension} (readers derive it
+     * from the files' real length, so a few bytes cannot claim two billion rows) and any array
+     * whose byte length disagrees with its shape, before allocating.
+     */
+    public static Coo readCoo(byte[] bytes, String file, int maxDimension) {
         Object obj;
         try {
             obj = new AllowListUnpickler(file).load(new ByteArrayInputStream(bytes));
         } catch (DataFormatException e) {
-            throw e;
+            throw located(e, file);
         } catch (Exception e) {
             Throwable cause = e;
             while (cause.getCause() != null) {
                 if (cause.getCause() instanceof DataFormatException dfe) {
-                    throw dfe;
+                    throw located(dfe, file);
                 }
                 cause = cause.getCause();
             }
-            throw new DataFormatException(file + ": not a readable pickle (" + e.getMessage() + ")", e);
+            throw new DataFormatException(file + ": not a readable pickle ("
+                    + DataFiles.excerpt(String.valueOf(e.getMessage()), 100) + ")", e);
         }
         if (!(obj instanceof CooMatrix coo)) {
             throw new DataFormatException(file + ": expected a pickled scipy.sparse.coo_matrix, found "
@@ -284,13 +412,40 @@ public final class SafePickle {
                 || !(a.get("col") instanceof NdArray c) || !(a.get("data") instanceof NdArray d)) {
             throw new DataFormatException(file + ": coo_matrix lacks _shape/row/col/data");
         }
-        int[] rows = r.asInts();
-        int[] cols = c.asInts();
-        double[] data = d.asDoubles();
-        if (rows.length != cols.length || rows.length != data.length) {
-            throw new DataFormatException(file + ": row, col and data lengths differ (" + rows.length + ", "
-                    + cols.length + ", " + data.length + ")");
+        int rowsDim;
+        int colsDim;
+        try {
+            rowsDim = dimension(s[0], "coo_matrix shape");
+            colsDim = dimension(s[1], "coo_matrix shape");
+            for (NdArray arr : new NdArray[] {r, c, d}) {
+                if (arr.dtype == null || arr.raw == null) {
+                    throw new DataFormatException("coo_matrix row/col/data array was never given its contents");
+                }
+                if (arr.shape.length != 1) {
+                    throw new DataFormatException("coo_matrix row/col/data must be 1-D, found shape "
+                            + java.util.Arrays.toString(arr.shape));
+                }
+            }
+        } catch (DataFormatException e) {
+            throw located(e, file);
         }
-        return new Coo(((Number) s[0]).intValue(), ((Number) s[1]).intValue(), rows, cols, data);
+        if (rowsDim > maxDimension || colsDim > maxDimension) {
+            throw new DataFormatException(file + ": coo_matrix shape " + rowsDim + "×" + colsDim + " exceeds " + maxDimension
+                    + ", more rows or columns than files of this size can describe; refused before allocating");
+        }
+        if (r.shape[0] != c.shape[0] || r.shape[0] != d.shape[0]) {
+            throw new DataFormatException(file + ": row, col and data lengths differ (" + r.shape[0] + ", "
+                    + c.shape[0] + ", " + d.shape[0] + ")");
+        }
+        try {
+            return new Coo(rowsDim, colsDim, r.asInts(), c.asInts(), d.asDoubles());
+        } catch (DataFormatException | ArithmeticException e) {
+            throw located(new DataFormatException(e.getMessage()), file);
+        }
+    }
+
+    private static DataFormatException located(DataFormatException e, String file) {
+        return e.getMessage() != null && e.getMessage().startsWith(file) ? e
+                : new DataFormatException(file + ": " + e.getMessage(), e);
     }
 }

@@ -5,8 +5,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.diffmmj.data.DataFormat;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.DatasetLoader;
+import org.diffmmj.data.InteractionLogSplitter;
 import org.diffmmj.io.SavedModel;
 import org.diffmmj.model.ModelDefinition;
 import org.diffmmj.model.ModelRegistry;
@@ -32,6 +34,17 @@ public final class LibraryExamples {
             System.out.printf("%s\t%.6f%n", s.item(), s.score());
         }
     }
+
+    // example: data
+    /** From a raw log (user,item,rating,timestamp) to a dataset directory the trainer reads. */
+    public static Dataset splitLog(Path log, Path dataDir) throws IOException {
+        InteractionLogSplitter.Result split = new InteractionLogSplitter().minRating(4.0).kCore(5)
+                .strategy(InteractionLogSplitter.Strategy.TEMPORAL).ratios(0.8, 0.1, 0.1).split(log);
+        System.out.println(split.stats().asMap());
+        DatasetLoader.write(split.dataset(), dataDir, DataFormat.CSV);
+        return DatasetLoader.load(dataDir);
+    }
+    // end
 
     // example: training
     /** Trains LightGCN on a dataset directory and saves the validation-selected model. */

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.diffmmj.data.DataFormat;
+import org.diffmmj.data.Dataset;
 import org.diffmmj.data.DatasetLoader;
 import org.diffmmj.data.TestData;
 import org.diffmmj.io.SavedModel;
@@ -42,6 +43,23 @@ class LibraryExamplesTest {
     }
 
     @Test
+    void aRawLogBecomesADatasetTheTrainerReads() throws Exception {
+        StringBuilder log = new StringBuilder("user,item,rating,timestamp\n");
+        for (int u = 0; u < 30; u++) {
+            for (int i = 0; i < 12; i++) {
+                log.append("user ").append(u).append(",\"item, ").append((u + i) % 20).append("\",5,").append(100 * i + u).append('\n');
+            }
+        }
+        Path file = dir.resolve("log.csv");
+        Files.writeString(file, log.toString());
+        Dataset d = LibraryExamples.splitLog(file, dir.resolve("split"));
+        assertThat(d.users()).isEqualTo(30);
+        assertThat(d.items()).isEqualTo(20);
+        assertThat(d.itemIds().index("item, 3")).isGreaterThanOrEqualTo(0);
+        assertThat(d.train().size() + d.validation().size() + d.test().size()).isEqualTo(360);
+    }
+
+    @Test
     void theGuideQuotesTheExamplesVerbatim() throws Exception {
         Path guide = Files.exists(Path.of("../docs/library.md")) ? Path.of("../docs/library.md") : Path.of("docs/library.md");
         String doc = Files.readString(guide);
@@ -53,6 +71,6 @@ class LibraryExamplesTest {
             String body = m.group(2).stripTrailing().stripIndent().strip();
             assertThat(doc).as("docs/library.md quotes the %s example", m.group(1)).contains(body);
         }
-        assertThat(names).containsExactly("training", "inference");
+        assertThat(names).containsExactly("data", "training", "inference");
     }
 }
