@@ -74,7 +74,7 @@ public final class DataCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Dataset d = new SyntheticGenerator(users, items, SyntheticGenerator.parseModalities(modalities), seed)
-                    .meanInteractions(perUser).generate(out.getFileName().toString());
+                    .meanInteractions(perUser).generate(String.valueOf(out.toAbsolutePath().normalize().getFileName()));
             writeFresh(d, out, DataFormat.AUTHORS, force);
             System.out.printf("wrote %s: %d users, %d items, %d/%d/%d interactions, modalities %s%n", out, d.users(),
                     d.items(), d.train().size(), d.validation().size(), d.test().size(), modalities);
