@@ -327,7 +327,11 @@ public final class RecommendationServer implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
+                boolean stalled = t instanceof java.util.concurrent.TimeoutException
+                        || t.getCause() instanceof java.util.concurrent.TimeoutException;
                 result.completeExceptionally(t instanceof BadRequest ? t
+                        : stalled ? new BadRequest(408, "request body stalled for longer than the idle timeout ("
+                                + limits.idleTimeout().toMillis() + " ms)")
                         : new BadRequest(400, "request body could not be read"));
             }
         });

@@ -206,6 +206,23 @@ class ServerHardeningTest {
     }
 
     @Test
+    void aBodyThatStallsIsAnsweredOrClosedAfterTheIdleTimeout() throws Exception {
+        try (RecommendationServer quick = new RecommendationServer(service, new RecommendationServer.Limits(4,
+                Duration.ofMillis(300), Duration.ofSeconds(20), 4096)).start("127.0.0.1", 0)) {
+            long t0 = System.nanoTime();
+            String answer = raw(quick, ("POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"us")
+                    .getBytes(StandardCharsets.US_ASCII));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(seconds).as("well before the 20 s body deadline").isLessThan(4);
+            if (!answer.isEmpty()) { // Jetty may close a timed-out connection without an answer
+                assertThat(answer).startsWith("HTTP/1.1 408");
+                assertThat(JSON.readTree(bodyOf(answer)).get("error").asText()).contains("idle timeout");
+            }
+            assertThat(send(quick, "GET", "/health", null).statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aBodyOverTheLimitGets413AsJson() throws Exception {
         String big = "{\"users\": [" + "0,".repeat(3000) + "0]}";
         HttpResponse<String> declared = send(server, "POST", "/recommend", big);
