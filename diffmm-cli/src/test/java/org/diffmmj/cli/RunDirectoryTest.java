@@ -68,13 +68,7 @@ class RunDirectoryTest {
     }
 
     private static String[] train(Path out, String... more) {
-        String[] args = Arrays.copyOf(COMMON, COMMON.length + more.length + 4);
-        System.arraycopy(more, 0, args, COMMON.length, more.length);
-        args[args.length - 4] = "--data";
-        args[args.length - 3] = data.toString();
-        args[args.length - 2] = "--out";
-        args[args.length - 1] = out.toString();
-        return run(args);
+        return run(withData(out, more));
     }
 
     private static Map<String, String> snapshot(Path runDir) throws Exception {
@@ -119,6 +113,79 @@ class RunDirectoryTest {
         r = run("train", "--resume", run.toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("holds no resumable run");
+    }
+
+    /** {@code diffmm ARGS} in a new JVM with this test's class path, its output discarded. */
+    private static Process launch(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx512m", "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static void killWhen(Process p, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (p.isAlive() && !condition.call() && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        p.destroyForcibly(); // SIGKILL: no shutdown hook, no finally
+        p.waitFor();
+    }
+
+    private static String[] withData(Path out, String... more) {
+        String[] args = Arrays.copyOf(COMMON, COMMON.length + more.length + 4);
+        System.arraycopy(more, 0, args, COMMON.length, more.length);
+        args[args.length - 4] = "--data";
+        args[args.length - 3] = data.toString();
+        args[args.length - 2] = "--out";
+        args[args.length - 1] = out.toString();
+        return args;
+    }
+
+    @Test
+    void aKilledTrainLeavesTheOldRunOrTheNewOneNeverAMix() throws Exception {
+        Path straight = dir.resolve("killed-straight");
+        assertThat(train(straight, "--epochs", "6", "--seed", "11")[0]).isEqualTo("0");
+        Path run = dir.resolve("killed");
+        assertThat(train(run, "--epochs", "2", "--seed", "5")[0]).isEqualTo("0");
+        // 1. --force over the old run with new options, killed as soon as it has started (its
+        // command record written): the old run's state is gone; a state there is the new run's.
+        Process p = launch(withData(run, "--epochs", "6", "--seed", "11", "--force"));
+        killWhen(p, () -> {
+            Path command = run.resolve("command.json");
+            return Files.exists(command) && Files.readString(command).contains("\"11\"");
+        });
+        Path state = run.resolve(TrainingState.FILE_NAME);
+        if (Files.exists(state)) {
+            assertThat(TrainingState.config(state)).containsEntry("seed", 11);
+        }
+        assertThat(run.resolve("curves.png")).doesNotExist();
+        System.out.println("first kill: state " + (Files.exists(state) ? "epoch " + TrainingState.lastEpoch(state) : "absent"));
+        // 2. The new run again, killed mid-training this time (after its first epoch's line).
+        p = launch(withData(run, "--epochs", "6", "--seed", "11", "--force"));
+        killWhen(p, () -> Files.exists(run.resolve("metrics.jsonl")) && !Files.readString(run.resolve("metrics.jsonl")).isEmpty());
+        System.out.println("killed after " + Files.readAllLines(run.resolve("metrics.jsonl")).size() + " epoch lines; state "
+                + (Files.exists(state) ? "epoch " + TrainingState.lastEpoch(state) : "absent"));
+        String[] r = run("train", "--resume", run.toString(), "--no-progress");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        // The resumed run ends exactly as the uninterrupted one, model included.
+        JsonNode a = JSON.readTree(straight.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode b = JSON.readTree(run.resolve("metrics.json").toFile()).get("epochs");
+        assertThat(b).hasSize(6);
+        for (int e = 0; e < 6; e++) {
+            assertThat(b.get(e).get("test")).isEqualTo(a.get(e).get("test"));
+        }
+        assertThat(Files.readAllLines(run.resolve("metrics.jsonl"))).hasSize(6);
+        assertThat(TrainingState.model(state).get("sha256")).isEqualTo(Checkpoint.storedDigest(run.resolve(SavedModel.FILE_NAME)));
+        try (Checkpoint x = Checkpoint.load(straight.resolve(SavedModel.FILE_NAME));
+             Checkpoint y = Checkpoint.load(run.resolve(SavedModel.FILE_NAME))) {
+            assertThat(y.header().get("epoch")).isEqualTo(x.header().get("epoch"));
+            for (String name : x.tensors().keySet()) {
+                assertThat(y.tensor(name).toArray()).as(name).containsExactly(x.tensor(name).toArray());
+            }
+        }
     }
 
     @Test
