@@ -24,13 +24,24 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            commandLine.getErr().println("error: " + message(ex));
             if (System.getenv("DIFFMM_DEBUG") != null) {
                 ex.printStackTrace(commandLine.getErr());
             }
             return 1;
         });
         return cl;
+    }
+
+    /**
+     * What the user reads for a failure: an I/O failure says which file and the operating
+     * system's reason (never a bare path or an exception class); anything else its message.
+     */
+    static String message(Throwable ex) {
+        if (org.diffmmj.util.IoErrors.deepestIoCause(ex) != null) {
+            return org.diffmmj.util.IoErrors.describe(ex);
+        }
+        return ex.getMessage() == null ? ex.toString() : ex.getMessage();
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package org.diffmmj.cli;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.diffmmj.data.Dataset;
+import org.diffmmj.io.CheckpointPair;
 import org.diffmmj.io.SavedModel;
 import org.diffmmj.io.TrainingState;
 import org.diffmmj.model.Recommender;
@@ -62,9 +64,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the run already in --out (its model, state, config and metrics).")
     boolean force;
 
-    /** What a run leaves in its directory; --force removes them all, so nothing stale is left beside the new run. */
-    private static final List<String> RUN_FILES = List.of(RunConfig.FILE_NAME, "metrics.json", "metrics.jsonl",
-            "curves.png", "command.json", SavedModel.FILE_NAME, TrainingState.FILE_NAME);
+    /**
+     * What a run leaves in its directory; --force removes them all, so nothing stale is left beside
+     * the new run. The training state comes first: once it is gone, nothing can resume the old run,
+     * whenever the clearing or the new run is interrupted.
+     */
+    private static final List<String> RUN_FILES = List.of(TrainingState.FILE_NAME,
+            CheckpointPair.pendingFile(Path.of(SavedModel.FILE_NAME)).toString(), SavedModel.FILE_NAME,
+            RunConfig.FILE_NAME, "metrics.json", "metrics.jsonl", "curves.png", "command.json");
+
+    /** Held while a run trains in its directory: a second 'train' into the same directory is refused. */
+    static final String LOCK_FILE = ".diffmm-train.lock";
 
     @Option(names = "--resume", paramLabel = "DIR",
             description = {"Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.",
@@ -87,14 +97,7 @@ public final class TrainCommand implements Callable<Integer> {
         extra.put("ks", ks);
         RunConfig config = run.resolve(extra);
         if (out != null) {
-            List<String> existing = RUN_FILES.stream().filter(f -> Files.exists(out.resolve(f))).toList();
-            if (!existing.isEmpty() && !force) {
-                throw new IllegalArgumentException(out + " already holds a run (" + String.join(", ", existing)
-                        + "); use --force to replace it, or --resume " + out + " to continue it");
-            }
-            for (String f : existing) {
-                Files.delete(out.resolve(f));
-            }
+            existingRun(out); // refused early; cleared (with --force) only once the new run's data has loaded
         }
         if (config.data() != null) {
             String absolute = Path.of(config.data()).toAbsolutePath().normalize().toString();
@@ -104,15 +107,77 @@ public final class TrainCommand implements Callable<Integer> {
         return train(config, out, false);
     }
 
-    private Integer train(RunConfig config, Path outDir, boolean resuming) throws Exception {
-        Dataset dataset = RunOptions.load(config);
-        TrainingConfig training = config.training();
-        if (outDir != null) {
-            Files.createDirectories(outDir);
-            AtomicFiles.write(outDir.resolve(RunConfig.FILE_NAME), config.toYaml().getBytes(StandardCharsets.UTF_8));
-            AtomicFiles.write(outDir.resolve("command.json"), Json.pretty(RunRecord.describe(config, spec, resuming))
-                    .getBytes(StandardCharsets.UTF_8));
+    /**
+     * The run files already in {@code dir}; without --force, any is an error (a run directory
+     * belongs to one run).
+     */
+    private List<String> existingRun(Path dir) {
+        List<String> existing = RUN_FILES.stream().filter(f -> Files.exists(dir.resolve(f))).toList();
+        if (!existing.isEmpty() && !force) {
+            throw new IllegalArgumentException(dir + " already holds a run (" + String.join(", ", existing)
+                    + "); use --force to replace it, or --resume " + dir + " to continue it");
         }
+        return existing;
+    }
+
+    /** Locks the run directory for this process; refuses when another 'train' holds it. */
+    private static java.nio.channels.FileLock lock(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve(LOCK_FILE),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IllegalArgumentException(dir + " is in use by another 'train' running now; wait for it, "
+                    + "or choose another --out");
+        }
+        return lock;
+    }
+
+    private Integer train(RunConfig config, Path outDir, boolean resuming) throws Exception {
+        // The data first: a mistyped --data fails here, before anything in the run directory changes.
+        Dataset dataset = RunOptions.load(config);
+        java.nio.channels.FileLock lock = outDir == null ? null : lock(outDir);
+        try {
+            if (outDir != null) {
+                prepare(config, outDir, resuming);
+            }
+            return trainIn(config, dataset, outDir, resuming);
+        } finally {
+            if (lock != null) {
+                lock.channel().close(); // releases the lock
+            }
+        }
+    }
+
+    /**
+     * Under the directory's lock: a new run clears the old one's files (--force; checked again,
+     * another process may have written since), temporary files of writes killed midway are
+     * removed, then the run's config and command record are written.
+     */
+    private void prepare(RunConfig config, Path outDir, boolean resuming) throws IOException {
+        if (!resuming) {
+            for (String f : existingRun(outDir)) {
+                Files.deleteIfExists(outDir.resolve(f));
+            }
+        }
+        List<String> stale = AtomicFiles.deleteStaleTemporaries(outDir);
+        if (!stale.isEmpty() && !quiet) {
+            System.err.println("removed " + stale.size() + " temporary file(s) left by an interrupted write: "
+                    + String.join(", ", stale));
+        }
+        AtomicFiles.write(outDir.resolve(RunConfig.FILE_NAME), config.toYaml().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(outDir.resolve("command.json"), Json.pretty(RunRecord.describe(config, spec, resuming))
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Integer trainIn(RunConfig config, Dataset dataset, Path outDir, boolean resuming) throws Exception {
+        TrainingConfig training = config.training();
         Map<String, Object> runInfo = new LinkedHashMap<>();
         runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
                 "fingerprint", dataset.fingerprint()));
@@ -124,20 +189,31 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingHistory history;
         Path dataDir = config.dataPath();
         try (Recommender recommender = config.definition().create(config.modelConfig(), dataset, new Rng(training.seed()))) {
+            boolean[] jsonlWhole = {false};
             Trainer.EpochListener listener = outDir == null ? null : (record, h, m) -> {
-                if (record.evaluated() && h.bestValidationEpoch() == record) {
-                    SavedModel.save(outDir.resolve(SavedModel.FILE_NAME), m, config.modelConfig(), dataset, dataDir,
-                            record.epoch(), record.val());
-                }
                 h.writeJson(outDir.resolve("metrics.json"));
-                // One line per epoch, appended, for tailing; a resumed run goes on appending.
-                Files.writeString(outDir.resolve("metrics.jsonl"), Json.compact(TrainingHistory.epochJson(record)) + "\n",
-                        StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.APPEND);
+                // One line per epoch, appended, for tailing. The first write of a process writes
+                // every epoch of the history: a resumed run's file then holds exactly the epochs
+                // of its state, whatever an interrupted append left.
+                Path jsonl = outDir.resolve("metrics.jsonl");
+                if (jsonlWhole[0]) {
+                    Files.writeString(jsonl, Json.compact(TrainingHistory.epochJson(record)) + "\n", StandardCharsets.UTF_8,
+                            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                } else {
+                    StringBuilder all = new StringBuilder();
+                    for (EpochRecord r : h.epochs()) {
+                        all.append(Json.compact(TrainingHistory.epochJson(r))).append('\n');
+                    }
+                    AtomicFiles.write(jsonl, all.toString().getBytes(StandardCharsets.UTF_8));
+                    jsonlWhole[0] = true;
+                }
             };
             Trainer trainer = new Trainer(training).withProgress(noProgress || quiet ? null : new ConsoleBatchProgress());
             if (outDir != null) {
-                trainer.withState(outDir.resolve(TrainingState.FILE_NAME), resuming).withStateConfig(config.toMap());
+                // The model and the training state are committed together (CheckpointPair).
+                trainer.withState(outDir.resolve(TrainingState.FILE_NAME), resuming).withStateConfig(config.toMap())
+                        .withBestModel(outDir.resolve(SavedModel.FILE_NAME), (file, m, record) -> SavedModel.save(file, m,
+                                config.modelConfig(), dataset, dataDir, record.epoch(), record.val()));
             }
             history = trainer.fit(recommender, dataset, runInfo, listener);
         }

@@ -88,11 +88,13 @@ public final class Checkpoint implements AutoCloseable {
             out.write(prefix.array());
             out.write(headerBytes);
             ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (Tensor t : tensors.values()) {
+            for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
+                Tensor t = entry.getValue();
                 java.nio.FloatBuffer src = t.buffer();
                 int n = (int) t.size();
                 for (int off = 0; off < n; off += CHUNK_FLOATS) {
                     int len = Math.min(CHUNK_FLOATS, n - off);
+                    requireFinite(file, "not saved", entry.getKey(), t.cols(), src, off, len);
                     chunk.clear();
                     chunk.asFloatBuffer().put(0, src, off, len);
                     out.write(chunk.array(), 0, len * 4);
@@ -178,6 +180,7 @@ public final class Checkpoint implements AutoCloseable {
                         }
                         dst.put(off, ByteBuffer.wrap(chunk, 0, len * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer(),
                                 0, len);
+                        requireFinite(file, "refusing to load it", name, cols, dst, off, len);
                     }
                     remaining -= n * 4;
                 }
@@ -190,6 +193,64 @@ public final class Checkpoint implements AutoCloseable {
                 throw new CheckpointException(file + ": " + remaining + " unexpected bytes after the tensors");
             }
             return new Checkpoint(header, tensors);
+        }
+    }
+
+    /**
+     * NaN and infinite values never enter or leave a checkpoint: a model that diverged would
+     * otherwise be saved as the best one, and serving it would rank nothing (every comparison
+     * with NaN is false) while answering 200.
+     */
+    private static void requireFinite(Path file, String action, String name, int cols, java.nio.FloatBuffer values,
+                                      int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            float v = values.get(i);
+            if (!Float.isFinite(v)) {
+                throw new CheckpointException(file + ": tensor '" + name + "' holds " + v + " at row " + (i / Math.max(1, cols))
+                        + ", column " + (i % Math.max(1, cols)) + "; " + action
+                        + " (checkpoints hold finite values only: the training diverged or the file was altered)");
+            }
+        }
+    }
+
+    /**
+     * The SHA-256 a checkpoint file ends with (as stored, not re-computed: {@link #verify} or
+     * {@link #load} checks it), in hex: the identity of that file's content.
+     */
+    public static String storedDigest(Path file) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            long size = ch.size();
+            if (size < MAGIC.length + 8 + 32) {
+                throw new CheckpointException(file + ": not a DiffMM-J checkpoint (too short)");
+            }
+            ByteBuffer digest = ByteBuffer.allocate(32);
+            while (digest.hasRemaining()) {
+                if (ch.read(digest, size - 32 + digest.position()) < 0) {
+                    throw new CheckpointException(file + ": file shrank while being read");
+                }
+            }
+            return java.util.HexFormat.of().formatHex(digest.array());
+        }
+    }
+
+    /** True when the file is a whole checkpoint: its content matches the checksum it ends with. */
+    public static boolean verify(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size < MAGIC.length + 8 + 32) {
+            return false;
+        }
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+            MessageDigest md = sha256();
+            byte[] buf = new byte[1 << 20];
+            for (long left = size - 32; left > 0; ) {
+                int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (r < 0) {
+                    return false;
+                }
+                md.update(buf, 0, r);
+                left -= r;
+            }
+            return Arrays.equals(in.readNBytes(32), md.digest());
         }
     }
 

@@ -38,6 +38,24 @@ public final class TrainingState {
         }
     }
 
+    /**
+     * The saved model a state goes with: its file name and SHA-256 ({@link CheckpointPair}); an
+     * empty map when none was saved yet, null for a state kept without one (an older version's).
+     */
+    public static Map<String, Object> model(Path file) throws IOException {
+        try (Checkpoint ckpt = Checkpoint.load(file)) {
+            if (!FORMAT.equals(ckpt.header().get("format"))) {
+                throw new Checkpoint.CheckpointException(file + ": not a training state");
+            }
+            if (!(ckpt.header().get("model") instanceof Map<?, ?> map)) {
+                return null;
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(String.valueOf(k), v));
+            return out;
+        }
+    }
+
     /** The run config a state was saved with (empty for a state saved without one). */
     public static Map<String, Object> config(Path file) throws IOException {
         if (!Files.exists(file)) {
@@ -60,6 +78,16 @@ public final class TrainingState {
     /** {@code config} is the run's resolved config (model name and keys), kept so a resume rebuilds the run. */
     public static void save(Path file, int epoch, List<Parameter> params, List<Adam> optimizers,
                             Map<String, Object> history, Map<String, Object> config) throws IOException {
+        save(file, epoch, params, optimizers, history, config, null);
+    }
+
+    /**
+     * As above, plus {@code model}: which saved model goes with this state (see {@link CheckpointPair}:
+     * an empty map when none was saved yet; null when the state is kept without a model).
+     */
+    public static void save(Path file, int epoch, List<Parameter> params, List<Adam> optimizers,
+                            Map<String, Object> history, Map<String, Object> config, Map<String, Object> model)
+            throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Parameter p : params) {
             tensors.put("param." + p.name(), p.value());
@@ -79,6 +107,9 @@ public final class TrainingState {
         header.put("config", config);
         header.put("optimizer_steps", steps);
         header.put("history", history);
+        if (model != null) {
+            header.put("model", model);
+        }
         // Not closed: the tensors belong to the model and optimisers.
         new Checkpoint(header, tensors).save(file);
     }

@@ -17,7 +17,9 @@ import org.diffmmj.autograd.Tape;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.eval.Evaluator;
 import org.diffmmj.eval.MetricReport;
+import org.diffmmj.io.CheckpointPair;
 import org.diffmmj.io.TrainingState;
+import org.diffmmj.util.IoErrors;
 import org.diffmmj.eval.ScoreSource;
 import org.diffmmj.model.EpochContext;
 import org.diffmmj.model.LossTerms;
@@ -67,7 +69,15 @@ public final class Trainer {
         void onEpochEnd(EpochRecord record, TrainingHistory history, Recommender model) throws Exception;
     }
 
+    /** Writes the model selected so far (whole, atomically) to the file given. */
+    @FunctionalInterface
+    public interface BestModelWriter {
+        void write(Path file, Recommender model, EpochRecord record) throws IOException;
+    }
+
     private final TrainingConfig config;
+    private Path modelFile;
+    private BestModelWriter bestModel;
     private Path stateFile;
     private boolean resume;
     private Map<String, Object> stateConfig = Map.of();
@@ -84,6 +94,17 @@ public final class Trainer {
     public Trainer withState(Path file, boolean resume) {
         this.stateFile = file;
         this.resume = resume;
+        return this;
+    }
+
+    /**
+     * Saves the model to {@code file} after every epoch that improves the validation metric. With
+     * {@link #withState}, the model and the state are committed together ({@link CheckpointPair}):
+     * a crash leaves the previous pair or the new one, never a state whose model is missing.
+     */
+    public Trainer withBestModel(Path file, BestModelWriter writer) {
+        this.modelFile = file;
+        this.bestModel = writer;
         return this;
     }
 
@@ -113,8 +134,13 @@ public final class Trainer {
         stateParams.addAll(model.auxiliaryParameters());
         List<Adam> optimizers = new ArrayList<>(List.of(optimizer));
         optimizers.addAll(model.auxiliaryOptimizers());
+        CheckpointPair pair = stateFile == null ? null
+                : new CheckpointPair(stateFile, modelFile == null ? stateFile.resolveSibling("model.ckpt") : modelFile);
         if (resume) {
             try {
+                if (modelFile != null) {
+                    pair.recover();
+                }
                 TrainingState.Restored restored = TrainingState.load(stateFile, stateParams, optimizers);
                 history.restoreEpochs(restored.history());
                 firstEpoch = restored.lastEpoch() + 1;
@@ -177,19 +203,26 @@ public final class Trainer {
                 }
                 EpochRecord record = new EpochRecord(epoch, losses, val, test, timer.seconds(), memory);
                 history.add(record);
-                if (stateFile != null) {
-                    try {
-                        TrainingState.save(stateFile, epoch, stateParams, optimizers, history.toJson(), stateConfig);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("saving the training state to " + stateFile, e);
+                boolean selected = bestModel != null && record.evaluated() && history.bestValidationEpoch() == record;
+                final int done = epoch;
+                try {
+                    if (stateFile != null) {
+                        CheckpointPair.ModelWriter writeModel = selected ? f -> bestModel.write(f, model, record) : null;
+                        pair.commit(writeModel, (f, modelRef) -> TrainingState.save(f, done, stateParams, optimizers,
+                                history.toJson(), stateConfig, modelFile == null ? null : modelRef));
+                    } else if (selected) {
+                        bestModel.write(modelFile, model, record);
                     }
+                } catch (IOException e) {
+                    throw new UncheckedIOException("saving the " + (stateFile == null ? "model" : "training state")
+                            + " after epoch " + epoch + ": " + IoErrors.describe(e), e);
                 }
                 LOG.info(logLine(record, metric));
                 if (listener != null) {
                     try {
                         listener.onEpochEnd(record, history, model);
                     } catch (Exception e) {
-                        throw new IllegalStateException("after epoch " + epoch + ": " + e.getMessage(), e);
+                        throw new IllegalStateException("after epoch " + epoch + ": " + IoErrors.describe(e), e);
                     }
                 }
                 if (val != null) {

@@ -99,4 +99,37 @@ class CheckpointTest {
         assertThatThrownBy(() -> Checkpoint.load(file)).hasMessageContaining("not a DiffMM-J checkpoint");
         assertThatThrownBy(() -> Checkpoint.load(dir.resolve("missing.ckpt"))).hasMessageContaining("no such");
     }
+
+    @Test
+    void nanOrInfiniteTensorsAreNeverSaved() throws Exception {
+        Path file = dir.resolve("diverged.ckpt");
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            try (Checkpoint c = new Checkpoint(Map.of(), Map.of("fine", Tensor.of(1, 1, 1),
+                    "user_emb", Tensor.of(2, 3, 1, 2, 3, 4, bad, 6)))) {
+                assertThatThrownBy(() -> c.save(file)).isInstanceOf(Checkpoint.CheckpointException.class)
+                        .hasMessageContaining("tensor 'user_emb' holds " + bad + " at row 1, column 1")
+                        .hasMessageContaining("not saved");
+            }
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files).isEmpty(); // neither the file nor a temporary
+        }
+    }
+
+    @Test
+    void aValidFileWithNanValuesIsRefusedOnLoad() throws Exception {
+        Path file = saveSample();
+        // Tensor "a" starts after magic, version, header length and header: patch its 5th value
+        // to NaN and recompute the checksum, as a crafted or a pre-check file would be.
+        byte[] bytes = Files.readAllBytes(file);
+        int headerLength = ByteBuffer.wrap(bytes, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int a = 16 + headerLength;
+        ByteBuffer.wrap(bytes, a + 4 * 4, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(Arrays.copyOf(bytes, bytes.length - 32));
+        System.arraycopy(digest, 0, bytes, bytes.length - 32, 32);
+        Files.write(file, bytes);
+        assertThat(Checkpoint.verify(file)).isTrue(); // a whole, well-formed file
+        assertThatThrownBy(() -> Checkpoint.load(file)).isInstanceOf(Checkpoint.CheckpointException.class)
+                .hasMessageContaining("tensor 'a' holds NaN at row 1, column 1").hasMessageContaining("refusing to load it");
+    }
 }

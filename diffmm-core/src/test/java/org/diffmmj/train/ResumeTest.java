@@ -85,6 +85,39 @@ class ResumeTest {
         }
     }
 
+    @Test
+    void theSelectedModelIsCommittedWithTheStateAndAResumeEndsWithTheSameModel() throws Exception {
+        Trainer.BestModelWriter writer = (file, m, record) -> org.diffmmj.io.SavedModel.save(file, m,
+                DiffMM.DEFINITION.config("dim", 8, "dims", "12", "diffusion_batch", 16), DATA, null, record.epoch(),
+                record.val());
+        Path a = java.nio.file.Files.createDirectories(dir.resolve("a"));
+        try (Recommender m = model()) {
+            new Trainer(config()).withState(a.resolve("state.ckpt"), false).withBestModel(a.resolve("model.ckpt"), writer)
+                    .fit(m, DATA, Map.of(), null);
+        }
+        Path b = java.nio.file.Files.createDirectories(dir.resolve("b"));
+        try (Recommender m = model()) {
+            Trainer.EpochListener crashAfterEpoch1 = (record, h, model) -> {
+                if (record.epoch() == 1) {
+                    throw new IllegalStateException("simulated crash");
+                }
+            };
+            assertThatThrownBy(() -> new Trainer(config()).withState(b.resolve("state.ckpt"), false)
+                    .withBestModel(b.resolve("model.ckpt"), writer).fit(m, DATA, Map.of(), crashAfterEpoch1))
+                    .hasMessageContaining("simulated crash");
+        }
+        try (Recommender m = model()) {
+            new Trainer(config()).withState(b.resolve("state.ckpt"), true).withBestModel(b.resolve("model.ckpt"), writer)
+                    .fit(m, DATA, Map.of(), null);
+        }
+        for (Path run : List.of(a, b)) {
+            assertThat(TrainingState.model(run.resolve("state.ckpt")).get("sha256"))
+                    .isEqualTo(org.diffmmj.io.Checkpoint.storedDigest(run.resolve("model.ckpt")));
+        }
+        assertThat(java.nio.file.Files.readAllBytes(b.resolve("model.ckpt")))
+                .isEqualTo(java.nio.file.Files.readAllBytes(a.resolve("model.ckpt")));
+    }
+
     private static float[][] values(Recommender m) {
         List<Parameter> ps = new java.util.ArrayList<>(m.parameters());
         ps.addAll(m.auxiliaryParameters());

@@ -38,11 +38,26 @@ class AtomicFilesTest {
                 throw new IOException("disk full");
             });
         } catch (IOException expected) {
-            assertThat(expected).hasMessage("disk full");
+            assertThat(expected).hasMessage("cannot write " + target + ": disk full");
         }
         assertThat(Files.readString(target)).isEqualTo("old");
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("metrics.json");
+        }
+    }
+
+    @Test
+    void temporariesOfKilledWritesAreRemovedAndNothingElse() throws IOException {
+        Files.writeString(dir.resolve(".model.ckpt.3k9x0a1b2c3d.tmp"), "half");
+        Files.writeString(dir.resolve(".metrics.json.z.tmp"), "half");
+        Files.writeString(dir.resolve("notes.tmp"), "mine");
+        Files.writeString(dir.resolve(".hidden"), "mine");
+        Files.createDirectory(dir.resolve(".data.abc.tmp")); // a directory: not what write() leaves
+        assertThat(AtomicFiles.deleteStaleTemporaries(dir)).containsExactlyInAnyOrder(".model.ckpt.3k9x0a1b2c3d.tmp",
+                ".metrics.json.z.tmp");
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("notes.tmp", ".hidden",
+                    ".data.abc.tmp");
         }
     }
 }
