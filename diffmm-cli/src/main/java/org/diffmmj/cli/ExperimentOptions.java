@@ -95,6 +95,22 @@ final class ExperimentOptions {
         return keys;
     }
 
+    /**
+     * Run keys that win over --config files: the model (a file such as a tuned config.yaml names
+     * one, which must not turn every model's runs into its model) and the data when --data is given.
+     */
+    Map<String, Object> overridingRunKeys(ModelDefinition<?> definition) {
+        Map<String, Object> keys = new LinkedHashMap<>();
+        keys.put("model", definition.name());
+        if (data != null) {
+            keys.put("data", dataKey());
+        }
+        if (format != null) {
+            keys.put("format", format);
+        }
+        return keys;
+    }
+
     RunExecutor.DataSource dataSource() {
         return () -> {
             Path dir = data == null ? DefaultData.ensure() : data;

@@ -143,7 +143,7 @@ public final class ReproduceCommand implements Callable<Integer> {
                         layers.add(RunConfig.file(Path.of(c)));
                     }
                 }
-                Map<String, Object> flags = new LinkedHashMap<>();
+                Map<String, Object> flags = options.overridingRunKeys(definition);
                 flags.put("seed", seed);
                 if (options.epochsOrQuick() != null) {
                     flags.put("epochs", options.epochsOrQuick());

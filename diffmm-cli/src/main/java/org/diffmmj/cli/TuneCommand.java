@@ -110,7 +110,7 @@ public final class TuneCommand implements Callable<Integer> {
             for (Path c : configs) {
                 layers.add(RunConfig.file(c));
             }
-            Map<String, Object> flags = new LinkedHashMap<>();
+            Map<String, Object> flags = options.overridingRunKeys(definition);
             flags.put("seed", seed);
             flags.put("patience", patience);
             if (options.epochsOrQuick() != null) {

@@ -197,6 +197,13 @@ class ExperimentCommandsTest {
         r = run(args);
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1].split("already finished, not redone", -1)).hasSize(3);
+
+        // A spent budget starts no trial.
+        r = run("tune", "--quick", "--in-process", "--model", "lightgcn", "--data", data.toString(), "--space",
+                space.toString(), "--budget", "0s", "--out", dir.resolve("tune-budget").toString());
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[1]).contains("trial-001 (lightgcn, seed 421) not started: the time budget is spent");
+        assertThat(r[2]).contains("no trial finished");
     }
 
     @Test
