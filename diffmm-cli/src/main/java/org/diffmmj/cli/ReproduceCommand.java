@@ -91,16 +91,17 @@ public final class ReproduceCommand implements Callable<Integer> {
         RunExecutor executor = new RunExecutor(launcher, jobs, System.out, options.dataSource(), "recall@" + k);
         List<RunOutcome> outcomes = executor.execute(runs);
         int failed = (int) outcomes.stream().filter(o -> o == null).count();
-        RunConfig first = runs.get(0).config();
-        String title = String.format("Results on %s: %d seed%s (%s), up to %d epochs%s", options.datasetName(), seedCount,
+        String title = String.format("Results on %s: %d seed%s (%s), %s", options.datasetName(), seedCount,
                 seedCount == 1 ? "" : "s",
-                seedList(seedCount).stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")), first.training().epochs(),
-                first.training().patience() > 0 ? ", patience " + first.training().patience() : "");
-        ResultTable table = new ResultTable(title, names, outcomes, k);
+                seedList(seedCount).stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")),
+                epochsText(runs));
+        List<String> args = spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs();
+        ResultTable table = new ResultTable(title, names, outcomes, k)
+                .withCommand("./diffmm " + String.join(" ", args));
         table.write(out);
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("command", "reproduce");
-        record.put("args", spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs());
+        record.put("args", args);
         record.put("version", RunRecord.version());
         record.put("git_commit", System.getProperty("diffmm.commit", null));
         record.put("models", names);
@@ -115,6 +116,21 @@ public final class ReproduceCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /** "up to 50 epochs, patience 10" when every model shares them, else each model's. */
+    private static String epochsText(List<PlannedRun> runs) {
+        Map<String, String> perModel = new LinkedHashMap<>();
+        for (PlannedRun r : runs) {
+            var t = r.config().training();
+            perModel.put(r.model(), t.epochs() + " epochs" + (t.patience() > 0 ? ", patience " + t.patience() : ""));
+        }
+        if (new java.util.HashSet<>(perModel.values()).size() == 1) {
+            return "up to " + perModel.values().iterator().next();
+        }
+        List<String> parts = new ArrayList<>();
+        perModel.forEach((m, e) -> parts.add(m + " up to " + e));
+        return String.join("; ", parts);
     }
 
     private List<Long> seedList(int n) {

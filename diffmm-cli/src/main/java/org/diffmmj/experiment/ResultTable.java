@@ -65,6 +65,7 @@ public final class ResultTable {
     private String best;
     private String runnerUp;
     private Significance significance;
+    private String command;
 
     /**
      * @param outcomes finished runs (nulls for runs that did not finish are skipped)
@@ -108,6 +109,12 @@ public final class ResultTable {
                 significance = Significance.wilcoxon(a, b);
             }
         }
+    }
+
+    /** The command line that made the table, shown under its title. */
+    public ResultTable withCommand(String command) {
+        this.command = command;
+        return this;
     }
 
     public Cell cell(String model, Protocol protocol, String metric) {
@@ -170,6 +177,9 @@ public final class ResultTable {
     public String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("# ").append(title).append("\n\n");
+        if (command != null) {
+            md.append("Made by `").append(command).append("`.\n\n");
+        }
         md.append("Test metrics, mean ± sample standard deviation over each model's seeds (n = seeds).")
                 .append(" **Bold**: the best model by validation-selected test ").append(pretty(selectionMetric))
                 .append(".\n");
@@ -206,6 +216,12 @@ public final class ResultTable {
                         Double.isNaN(o.peakRssMb()) ? "?" : String.format("%.0f", o.peakRssMb())));
             }
         }
+        md.append("\nWall time: the train process's, from start to end (with the epoch time of sessions that were"
+                + " interrupted and resumed). Peak RSS: ");
+        boolean inProcess = byModel.values().stream().flatMap(List::stream)
+                .anyMatch(o -> RunFiles.WHOLE_PROCESS.equals(o.peakRssScope()));
+        md.append(inProcess ? "the whole reproduce process's so far (runs were trained in-process), not each run's alone.\n"
+                : "each run's own process (VmHWM).\n");
         return md.toString();
     }
 
@@ -250,6 +266,7 @@ public final class ResultTable {
     public Map<String, Object> json() {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("title", title);
+        root.put("command", command);
         Map<String, Object> protocols = new LinkedHashMap<>();
         for (Protocol p : Protocol.values()) {
             protocols.put(p.label, String.format(p.description, selectionMetric));

@@ -215,8 +215,7 @@ public final class RunExecutor {
                 + " of earlier interrupted sessions (their start-up time is not known)");
         double peak = RunFiles.peakRss(metrics);
         marker.put("peak_rss_mb", Double.isNaN(peak) ? null : peak);
-        marker.put("peak_rss_scope", launcher.isolated() ? "the run's own process (VmHWM)"
-                : "the whole experiment process so far (runs were in-process)");
+        marker.put("peak_rss_scope", launcher.isolated() ? RunFiles.OWN_PROCESS : RunFiles.WHOLE_PROCESS);
         marker.put("epochs_trained", ((List<?>) metrics.get("epochs")).size());
         marker.put("best_val_epoch", metrics.get("best_val_epoch"));
         RunFiles.writeJson(dir.resolve(RunFiles.MARKER), marker);

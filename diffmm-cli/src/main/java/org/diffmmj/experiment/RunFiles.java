@@ -29,6 +29,8 @@ public final class RunFiles {
     public static final String PER_USER = "per_user_test.json";
     public static final String LOG = "train.log";
     public static final String METRICS = "metrics.json";
+    static final String OWN_PROCESS = "the run's own process (VmHWM)";
+    static final String WHOLE_PROCESS = "the whole experiment process so far (runs were in-process)";
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -142,7 +144,7 @@ public final class RunFiles {
                 doubles(metrics.get("best_test")), intOf(metrics.get("best_val_epoch")), intOf(metrics.get("best_test_epoch")),
                 ((List<?>) metrics.get("epochs")).size(), ((Number) marker.get("wall_seconds")).doubleValue(),
                 marker.get("peak_rss_mb") == null ? Double.NaN : ((Number) marker.get("peak_rss_mb")).doubleValue(),
-                users, values);
+                (String) marker.get("peak_rss_scope"), users, values);
     }
 
     /** The highest {@code memory_mb.peak_rss} over the epochs of {@code metrics}, NaN when none was recorded. */

@@ -89,7 +89,7 @@ class ExperimentCommandsTest {
         assertThat(sig.get("p_value").asDouble()).isBetween(0.0, 1.0);
         assertThat(sig.get("users").asInt()).isPositive();
         String md = Files.readString(out.resolve("table.md"));
-        assertThat(md).contains("## Validation-selected", "## Best test epoch", "paper's protocol", "(best)",
+        assertThat(md).contains("Made by `./diffmm reproduce --quick --in-process --data ", "## Validation-selected", "## Best test epoch", "paper's protocol", "(best)",
                 "Wilcoxon signed-rank", "p = ");
         assertThat(Files.readAllLines(out.resolve("table.csv"))).hasSize(1 + 2 * 2 * 3)
                 .anyMatch(l -> l.startsWith("validation-selected,lightgcn,recall@20,"))
