@@ -124,7 +124,19 @@ public final class RunExecutor {
         }
     }
 
-    private RunOutcome runOne(PlannedRun run, AtomicInteger done, int total) throws Exception {
+    /** One run; a failure (a crashed train, an unreadable file) is reported and leaves the others going. */
+    private RunOutcome runOne(PlannedRun run, AtomicInteger done, int total) throws InterruptedException {
+        try {
+            return attempt(run, done, total);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            line(done.incrementAndGet(), total, run, "FAILED: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return null;
+        }
+    }
+
+    private RunOutcome attempt(PlannedRun run, AtomicInteger done, int total) throws Exception {
         Path dir = run.dir();
         RunConfig config = run.config();
         RunFiles.Stage stage = RunFiles.stage(dir, config.training());
