@@ -63,6 +63,10 @@ public final class TuneReport {
     }
 
     private static String value(Object v) {
+        if (v instanceof java.math.BigDecimal b) {
+            // As the space file wrote it, less trailing zeros (YAML's 0.010 is 0.01).
+            return b.stripTrailingZeros().toString();
+        }
         return v instanceof Double d ? String.format(Locale.ROOT, "%.6g", d) : String.valueOf(v);
     }
 
