@@ -135,6 +135,8 @@ public final class TuneReport {
         }
         XYChart chart = new XYChartBuilder().width(640).height(420).title("Validation " + metric + " by trial")
                 .xAxisTitle("trial").yAxisTitle("validation " + metric).build();
+        chart.getStyler().setYAxisDecimalPattern("0.0000");
+        chart.getStyler().setXAxisDecimalPattern("0");
         chart.addSeries("trial", x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.addSeries("best so far", x, bestSoFar).setMarker(SeriesMarkers.NONE);
         Path tmp = Files.createTempFile("trials", ".png");
