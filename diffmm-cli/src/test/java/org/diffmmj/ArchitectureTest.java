@@ -91,6 +91,9 @@ class ArchitectureTest {
         assertThat(deps.get("model")).doesNotContain("train", "io", "serve", "cli");
         assertThat(deps.get("train")).doesNotContain("serve", "cli");
         assertThat(deps.get("serve")).doesNotContain("cli", "train");
+        // Experiments (reproduce, tune) sit beside the command line and are driven by it, never the reverse.
+        assertThat(deps.get("experiment")).doesNotContain("cli", "serve");
+        assertThat(deps.get("train")).doesNotContain("experiment");
     }
 
     @Test

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         version = "diffmm-j 0.1.0",
         description = "Train, evaluate and compare multi-modal recommenders (DiffMM and baselines).",
         subcommands = {TrainCommand.class, ModelsCommand.class, EvaluateCommand.class, RecommendCommand.class, ServeCommand.class,
-                DataCommand.class, BenchCommand.class, BenchOpsCommand.class, BenchServeCommand.class,
+                DataCommand.class, ReproduceCommand.class, TuneCommand.class, BenchCommand.class, BenchOpsCommand.class, BenchServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -47,6 +47,38 @@ public final class Evaluator {
     }
 
     public MetricReport evaluate(ScoreSource scores, Interactions train, Interactions heldOut, int batchUsers) {
+        return evaluate(scores, train, heldOut, batchUsers, null);
+    }
+
+    /**
+     * One metric per evaluated user (those of {@code heldOut.usersWithInteractions()}, in that
+     * order), for paired tests between models: {@code metric} is recall, precision, ndcg, hit, mrr
+     * or map at one of this evaluator's K; the values' mean is {@link #evaluate}'s figure.
+     */
+    public double[] perUser(ScoreSource scores, Interactions train, Interactions heldOut, String metric) {
+        String[] parts = metric.split("@");
+        int kk = -1;
+        for (int i = 0; i < ks.length; i++) {
+            if (parts.length == 2 && Integer.toString(ks[i]).equals(parts[1])) {
+                kk = i;
+            }
+        }
+        int column = java.util.List.of("recall", "precision", "ndcg", "hit", "mrr", "map").indexOf(parts[0]);
+        if (kk < 0 || column < 0) {
+            throw new IllegalArgumentException("no per-user metric '" + metric + "' (K among " + java.util.Arrays.toString(ks)
+                    + "; recall, precision, ndcg, hit, mrr or map)");
+        }
+        double[][] rows = new double[heldOut.usersWithInteractions().length][];
+        evaluate(scores, train, heldOut, 1024, rows);
+        double[] out = new double[rows.length];
+        for (int u = 0; u < rows.length; u++) {
+            out[u] = rows[u][PER_USER * kk + column];
+        }
+        return out;
+    }
+
+    private MetricReport evaluate(ScoreSource scores, Interactions train, Interactions heldOut, int batchUsers,
+                                  double[][] keepRows) {
         int items = scores.items();
         if (items != heldOut.items() || items != train.items()) {
             throw new IllegalArgumentException("scores cover " + items + " items, the data " + heldOut.items());
@@ -116,6 +148,9 @@ public final class Evaluator {
                     }
                 }
             });
+            if (keepRows != null) {
+                System.arraycopy(perUser, 0, keepRows, start, size);
+            }
             // Summed in user order so the means do not depend on thread timing.
             for (double[] row : perUser) {
                 for (int kk = 0; kk < ks.length; kk++) {

@@ -74,6 +74,23 @@ class EvaluatorTest {
         assertThat(r.get("ndcg@2")).isCloseTo((ndcgUser0 + 1.0) / 2, within(1e-12));
     }
 
+    /** The same hand case, user by user: what a paired test between two models compares. */
+    @Test
+    void perUserValuesAreTheHandCaseUsersInOrderAndAverageToTheReport() {
+        float[][] scores = {{5, 4, 3, 2, 1, 0}, {9, 8, 7, 6, 5, 4}, {1, 2, 3, 4, 5, 6}};
+        Interactions train = pairs(3, 6, 0, 0, 2, 1);
+        Interactions test = pairs(3, 6, 0, 2, 0, 5, 1, 0, 1, 1, 1, 2);
+        Evaluator evaluator = new Evaluator(1, 2);
+        assertThat(evaluator.perUser(dense(scores), train, test, "recall@2")).containsExactly(0.5, 2.0 / 3);
+        assertThat(evaluator.perUser(dense(scores), train, test, "precision@2")).containsExactly(0.5, 1.0);
+        assertThat(evaluator.perUser(dense(scores), train, test, "ndcg@2"))
+                .containsExactly(new double[] {dcg(1) / dcg(0, 1), 1.0}, within(1e-12));
+        // At K = 1 user 0's top item (1) is not held out; user 1's (0) is.
+        assertThat(evaluator.perUser(dense(scores), train, test, "recall@1")).containsExactly(0.0, 1.0 / 3);
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> evaluator.perUser(dense(scores), train, test, "recall@20")).getMessage()).contains("recall@20");
+    }
+
     /**
      * Hit, MRR, MAP and coverage by hand. User 0: scores [1, 9, 8, 7, 6, 5, 4], item 1 trained
      * (excluded), held out {3, 5, 6}; ranking 2, 3, 4, 5, 6, 0. At K = 3 (top 2, 3, 4): hit 1,

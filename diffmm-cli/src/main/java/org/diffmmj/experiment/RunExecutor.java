@@ -1,0 +1,256 @@
+package org.diffmmj.experiment;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.diffmmj.data.Dataset;
+import org.diffmmj.eval.Evaluator;
+import org.diffmmj.eval.ScoreSource;
+import org.diffmmj.io.SavedModel;
+import org.diffmmj.io.TrainingState;
+import org.diffmmj.train.RunConfig;
+import org.diffmmj.util.AtomicFiles;
+
+/**
+ * Runs an experiment's planned runs through {@code train} (the one training loop, called through a
+ * {@link RunLauncher}), each in its own directory, {@code jobs} at a time, and records each as it
+ * finishes. A run already recorded is not redone; one whose training ended but was not recorded is
+ * only recorded; one stopped part-way resumes from its training state ({@code train --resume});
+ * anything else trains from the start. Recording a run evaluates its validation-selected model
+ * ({@code model.ckpt}) once more, user by user, for paired significance tests; those evaluations go
+ * one at a time, so at most one model is rebuilt in this process however many jobs run.
+ */
+public final class RunExecutor {
+
+    /** Supplies the dataset the runs train on, for the per-user evaluation (loaded once, on first use). */
+    public interface DataSource {
+        Dataset load() throws IOException;
+    }
+
+    private final RunLauncher launcher;
+    private final int jobs;
+    private final PrintStream progress;
+    private final DataSource data;
+    private final String perUserMetric;
+    private final Object evaluationLock = new Object();
+    private Dataset dataset;
+    private double budgetSeconds = Double.POSITIVE_INFINITY;
+    private long started;
+
+    /**
+     * @param perUserMetric the metric recorded per test user (e.g. recall@20), or null for none
+     */
+    public RunExecutor(RunLauncher launcher, int jobs, PrintStream progress, DataSource data, String perUserMetric) {
+        this.launcher = launcher;
+        this.jobs = launcher.parallel() ? Math.max(1, jobs) : 1;
+        this.progress = progress;
+        this.data = data;
+        this.perUserMetric = perUserMetric;
+    }
+
+    /** No run starts once this many seconds have passed (runs already going finish). */
+    public RunExecutor withBudget(double seconds) {
+        this.budgetSeconds = seconds;
+        return this;
+    }
+
+    public int jobs() {
+        return jobs;
+    }
+
+    /**
+     * Runs what is left of {@code runs}; returns their outcomes in order, null for a run that
+     * failed or was not started within the budget.
+     */
+    public List<RunOutcome> execute(List<PlannedRun> runs) throws IOException, InterruptedException {
+        for (PlannedRun run : runs) {
+            prepare(run);
+        }
+        started = System.nanoTime();
+        AtomicInteger done = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
+            Thread t = new Thread(r, "experiment-run");
+            t.setDaemon(true);
+            return t;
+        });
+        List<Future<RunOutcome>> futures = new ArrayList<>();
+        try {
+            for (PlannedRun run : runs) {
+                futures.add(pool.submit(() -> runOne(run, done, runs.size())));
+            }
+            List<RunOutcome> out = new ArrayList<>();
+            for (Future<RunOutcome> f : futures) {
+                try {
+                    out.add(f.get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Writes the planned config beside the run, refusing a directory that holds a run planned
+     * otherwise (a changed --epochs, model key or data would silently mix two experiments).
+     */
+    static void prepare(PlannedRun run) throws IOException {
+        Files.createDirectories(run.dir());
+        Path requested = run.dir().resolve(RunFiles.REQUESTED);
+        String yaml = run.config().toYaml();
+        if (Files.exists(requested)) {
+            String before = Files.readString(requested, StandardCharsets.UTF_8);
+            if (!before.equals(yaml)) {
+                throw new IllegalArgumentException(run.dir() + " holds a run planned with other settings (its "
+                        + RunFiles.REQUESTED + " differs from this invocation's); use another --out, or delete that"
+                        + " directory to redo it");
+            }
+        } else {
+            AtomicFiles.write(requested, yaml.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** One run; a failure (a crashed train, an unreadable file) is reported and leaves the others going. */
+    private RunOutcome runOne(PlannedRun run, AtomicInteger done, int total) throws InterruptedException {
+        try {
+            return attempt(run, done, total);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            line(done.incrementAndGet(), total, run, "FAILED: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return null;
+        }
+    }
+
+    private RunOutcome attempt(PlannedRun run, AtomicInteger done, int total) throws Exception {
+        Path dir = run.dir();
+        RunConfig config = run.config();
+        RunFiles.Stage stage = RunFiles.stage(dir, config.training());
+        if (stage == RunFiles.Stage.FINISHED) {
+            RunOutcome o = RunFiles.outcome(run);
+            line(done.incrementAndGet(), total, run, "already finished, not redone: " + summary(o));
+            return o;
+        }
+        double[] before = RunFiles.epochsAndSeconds(dir);
+        double seconds = before[1];
+        if (stage != RunFiles.Stage.TRAINED) {
+            if ((System.nanoTime() - started) / 1e9 > budgetSeconds) {
+                line(done.incrementAndGet(), total, run, "not started: the time budget is spent");
+                return null;
+            }
+            List<String> args = new ArrayList<>();
+            args.add("train");
+            if (stage == RunFiles.Stage.PARTIAL) {
+                int trained = TrainingState.lastEpoch(dir.resolve(TrainingState.FILE_NAME)) + 1;
+                args.addAll(List.of("--resume", dir.toString()));
+                if (trained < config.training().epochs()) {
+                    args.addAll(List.of("--epochs", Integer.toString(config.training().epochs())));
+                }
+                startLine(run, "resuming after epoch " + (trained - 1));
+            } else {
+                args.addAll(List.of("--config", dir.resolve(RunFiles.REQUESTED).toString(), "--out", dir.toString(),
+                        "--force"));
+                // Epoch seconds of a run that never left a training state were lost with it.
+                seconds = 0;
+                startLine(run, "started");
+            }
+            args.add("--no-progress");
+            long t0 = System.nanoTime();
+            int rc = launcher.run(args, dir.resolve(RunFiles.LOG));
+            seconds += (System.nanoTime() - t0) / 1e9;
+            if (rc != 0 || RunFiles.stage(dir, config.training()) != RunFiles.Stage.TRAINED) {
+                line(done.incrementAndGet(), total, run, "FAILED (exit status " + rc + "; see " + dir.resolve(RunFiles.LOG)
+                        + ")");
+                return null;
+            }
+        }
+        record(run, seconds);
+        RunOutcome o = RunFiles.outcome(run);
+        line(done.incrementAndGet(), total, run, (stage == RunFiles.Stage.TRAINED ? "recorded: " : "finished: ")
+                + summary(o));
+        return o;
+    }
+
+    /** Per-user test metric of the validation-selected model, then the marker. */
+    private void record(PlannedRun run, double wallSeconds) throws IOException {
+        Path dir = run.dir();
+        Map<String, Object> metrics = RunFiles.readMap(dir.resolve(RunFiles.METRICS));
+        if (perUserMetric != null) {
+            Map<String, Object> perUser = new LinkedHashMap<>();
+            synchronized (evaluationLock) {
+                if (dataset == null) {
+                    dataset = data.load();
+                }
+                try (SavedModel saved = SavedModel.load(dir)) {
+                    int k = Integer.parseInt(perUserMetric.substring(perUserMetric.indexOf('@') + 1));
+                    ScoreSource scorer = saved.scorer(dataset);
+                    double[] values;
+                    try {
+                        values = new Evaluator(k).perUser(scorer, dataset.train(), dataset.test(), perUserMetric);
+                    } finally {
+                        if (!saved.hasEmbeddings()) {
+                            scorer.close();
+                        }
+                    }
+                    perUser.put("metric", perUserMetric);
+                    perUser.put("split", "test");
+                    perUser.put("checkpoint_epoch", saved.header().get("epoch"));
+                    perUser.put("mean", java.util.Arrays.stream(values).average().orElse(0));
+                    perUser.put("users", RunFiles.list(dataset.test().usersWithInteractions()));
+                    perUser.put("values", values);
+                }
+            }
+            RunFiles.writeJson(dir.resolve(RunFiles.PER_USER), perUser);
+        }
+        Map<String, Object> marker = new LinkedHashMap<>();
+        marker.put("id", run.id());
+        marker.put("model", run.model());
+        marker.put("seed", run.seed());
+        marker.put("status", "finished");
+        marker.put("finished", Instant.now().toString());
+        marker.put("wall_seconds", wallSeconds);
+        marker.put("wall_seconds_note", "this invocation's wall time of the train process, plus the epoch seconds"
+                + " of earlier interrupted sessions (their start-up time is not known)");
+        double peak = RunFiles.peakRss(metrics);
+        marker.put("peak_rss_mb", Double.isNaN(peak) ? null : peak);
+        marker.put("peak_rss_scope", launcher.isolated() ? RunFiles.OWN_PROCESS : RunFiles.WHOLE_PROCESS);
+        marker.put("epochs_trained", ((List<?>) metrics.get("epochs")).size());
+        marker.put("best_val_epoch", metrics.get("best_val_epoch"));
+        RunFiles.writeJson(dir.resolve(RunFiles.MARKER), marker);
+    }
+
+    private String summary(RunOutcome o) {
+        String metric = o.run().config().training().selectionMetric();
+        return String.format("%d epochs, validation-selected epoch %d: val %s %.4f, test %s %.4f; %s, peak RSS %s",
+                o.epochsTrained(), o.bestValEpoch(), metric, o.valAtBestVal().getOrDefault(metric, Double.NaN), metric,
+                o.testAtBestVal().getOrDefault(metric, Double.NaN), Durations.format(o.wallSeconds()),
+                Double.isNaN(o.peakRssMb()) ? "unknown" : String.format("%.0f MB", o.peakRssMb()));
+    }
+
+    private void startLine(PlannedRun run, String what) {
+        synchronized (progress) {
+            progress.printf("[%s] %s (%s, seed %d) %s%n", Durations.format((System.nanoTime() - started) / 1e9), run.id(),
+                    run.model(), run.seed(), what);
+        }
+    }
+
+    private void line(int k, int total, PlannedRun run, String what) {
+        synchronized (progress) {
+            progress.printf("[%d/%d] %s (%s, seed %d) %s%n", k, total, run.id(), run.model(), run.seed(), what);
+        }
+    }
+}

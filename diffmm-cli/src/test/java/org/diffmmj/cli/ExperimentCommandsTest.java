@@ -1,0 +1,216 @@
+package org.diffmmj.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.diffmmj.config.YamlFiles;
+import org.diffmmj.experiment.JvmLauncher;
+
+/**
+ * reproduce and tune through the command line, in-process on a small synthetic dataset: tables,
+ * significance, the per-user evaluation agreeing with training's, reruns that redo nothing, a
+ * half-finished run resumed to the same numbers, and tune choosing a learning rate that learns over
+ * one that cannot.
+ */
+class ExperimentCommandsTest {
+
+    @TempDir
+    static Path dir;
+    private static Path data;
+    private static Path small;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void makeData() throws Exception {
+        data = dir.resolve("data");
+        assertThat(Main.commandLine().execute("data", "synth", "--out", data.toString(), "--users", "120",
+                "--items", "90", "--modalities", "image:8", "--seed", "5")).isZero();
+        small = dir.resolve("small.yaml");
+        Files.writeString(small, "dim: 8\nbatch: 64\n");
+    }
+
+    private static String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = System.out;
+        PrintStream e = System.err;
+        int rc;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            var cl = Main.commandLine();
+            cl.setErr(new java.io.PrintWriter(System.err, true));
+            rc = cl.execute(args);
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+        }
+        return new String[] {Integer.toString(rc), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    private static String beforeRuns(Path md) throws Exception {
+        String s = Files.readString(md);
+        return s.substring(0, s.indexOf("## Runs"));
+    }
+
+    private static FileTime mtime(Path p) throws Exception {
+        return Files.getLastModifiedTime(p);
+    }
+
+    @Test
+    void reproduceBuildsTheTableAndARerunRedoesNothingAndResumesAHalfFinishedRun() throws Exception {
+        Path out = dir.resolve("reproduce");
+        String[] args = {"reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr,lightgcn",
+                "--config", small.toString(), "--out", out.toString()};
+        String[] r = run(args);
+        assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("2 models × 2 seeds = 4 runs").contains("[4/4]").contains("Wilcoxon signed-rank");
+        for (String f : List.of("table.md", "table.csv", "table.json", "table.png", "reproduce.json")) {
+            assertThat(out.resolve(f)).isNotEmptyFile();
+        }
+        JsonNode table = JSON.readTree(out.resolve("table.json").toFile());
+        assertThat(table.get("models").get("mf-bpr").get("seeds").toString()).isEqualTo("[421,7]");
+        assertThat(table.get("best").asText()).isIn("mf-bpr", "lightgcn");
+        JsonNode sig = table.get("significance");
+        assertThat(sig.get("p_value").asDouble()).isBetween(0.0, 1.0);
+        assertThat(sig.get("users").asInt()).isPositive();
+        String md = Files.readString(out.resolve("table.md"));
+        assertThat(md).contains("Made by `./diffmm reproduce --quick --in-process --data ", "## Validation-selected", "## Best test epoch", "paper's protocol", "(best)",
+                "Wilcoxon signed-rank", "p = ");
+        assertThat(Files.readAllLines(out.resolve("table.csv"))).hasSize(1 + 2 * 2 * 3)
+                .anyMatch(l -> l.startsWith("validation-selected,lightgcn,recall@20,"))
+                .anyMatch(l -> l.startsWith("best-test,mf-bpr,ndcg@20,"));
+        // Each run: train's own files, and the per-user recall of its saved model averaging to
+        // what training reported for the validation-selected epoch.
+        for (String run : List.of("mf-bpr/seed-421", "mf-bpr/seed-7", "lightgcn/seed-421", "lightgcn/seed-7")) {
+            Path runDir = out.resolve("runs").resolve(run);
+            assertThat(runDir.resolve("config.yaml")).exists();
+            JsonNode metrics = JSON.readTree(runDir.resolve("metrics.json").toFile());
+            JsonNode perUser = JSON.readTree(runDir.resolve("per_user_test.json").toFile());
+            double sum = 0;
+            for (JsonNode v : perUser.get("values")) {
+                sum += v.asDouble();
+            }
+            assertThat(sum / perUser.get("values").size()).as(run)
+                    .isCloseTo(metrics.get("test_at_best_val").get("recall@20").asDouble(), within(1e-9));
+            assertThat(perUser.get("checkpoint_epoch").asInt()).isEqualTo(metrics.get("best_val_epoch").asInt());
+            JsonNode marker = JSON.readTree(runDir.resolve("run.json").toFile());
+            assertThat(marker.get("wall_seconds").asDouble()).isPositive();
+            assertThat(YamlFiles.read(runDir.resolve("config.yaml")).get("dim").toString()).isEqualTo("8");
+        }
+        String csv = Files.readString(out.resolve("table.csv"));
+        String metricsPart = beforeRuns(out.resolve("table.md"));
+        Path lightgcn7 = out.resolve("runs/lightgcn/seed-7");
+        FileTime trained = mtime(lightgcn7.resolve("metrics.json"));
+
+        // Rerun: nothing is trained again, the table is the same.
+        r = run(args);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1].split("already finished, not redone", -1)).hasSize(5);
+        assertThat(Files.readString(out.resolve("table.md"))).isEqualTo(md);
+        assertThat(mtime(lightgcn7.resolve("metrics.json"))).isEqualTo(trained);
+
+        // Killed after training but before recording: only recorded.
+        Files.delete(lightgcn7.resolve("run.json"));
+        r = run(args);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("lightgcn/seed-7 (lightgcn, seed 7) recorded:");
+        assertThat(mtime(lightgcn7.resolve("metrics.json"))).isEqualTo(trained);
+        assertThat(Files.readString(out.resolve("table.csv"))).isEqualTo(csv);
+        assertThat(beforeRuns(out.resolve("table.md"))).isEqualTo(metricsPart);
+
+        // Killed after its first epoch: the state a 1-epoch train leaves; it resumes to the same numbers.
+        Path mf7 = out.resolve("runs/mf-bpr/seed-7");
+        r = run("train", "--config", mf7.resolve("requested.yaml").toString(), "--epochs", "1", "--out", mf7.toString(),
+                "--force", "--no-progress");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        Files.delete(mf7.resolve("run.json"));
+        r = run(args);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("mf-bpr/seed-7 (mf-bpr, seed 7) resuming after epoch 0")
+                .contains("mf-bpr/seed-7 (mf-bpr, seed 7) finished:");
+        assertThat(JSON.readTree(mf7.resolve("metrics.json").toFile()).get("epochs")).hasSize(3);
+        assertThat(Files.readString(out.resolve("table.csv"))).isEqualTo(csv);
+        assertThat(beforeRuns(out.resolve("table.md"))).isEqualTo(metricsPart);
+
+        // Another plan in the same directory is refused rather than mixed in.
+        r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--epochs", "4",
+                "--config", small.toString(), "--out", out.toString());
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("planned with other settings");
+    }
+
+    @Test
+    void reproduceTimesAnEpochPerModelUpFront() throws Exception {
+        Path out = dir.resolve("estimate");
+        String[] r = run("reproduce", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--seeds", "1",
+                "--epochs", "2", "--config", small.toString(), "--out", out.toString());
+        assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("timing: mf-bpr, one epoch").contains("estimate: ").contains("Only one model (mf-bpr)");
+        assertThat(out.resolve("timing/mf-bpr/timing.json")).exists();
+        assertThat(out.resolve("timing/mf-bpr/model.ckpt")).doesNotExist();
+    }
+
+    @Test
+    void tunePicksTheLearningRateThatLearnsOnValidationAndWritesARunnableConfig() throws Exception {
+        Path out = dir.resolve("tune");
+        Path space = dir.resolve("space.yaml");
+        Files.writeString(space, "lr: [1.0e-9, 0.05]\nreg: 0\n");
+        String[] args = {"tune", "--quick", "--in-process", "--model", "lightgcn", "--data", data.toString(), "--space",
+                space.toString(), "--config", small.toString(), "--epochs", "4", "--out", out.toString()};
+        String[] r = run(args);
+        assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("grid search, 2 trials").contains("best: trial-002 {lr=0.05, reg=0}");
+        List<String> csv = Files.readAllLines(out.resolve("trials.csv"));
+        assertThat(csv).hasSize(3);
+        assertThat(csv.get(0)).startsWith("trial,lr,reg,status,val_recall@20");
+        assertThat(csv.get(2)).startsWith("trial-002,0.05").endsWith(",true");
+        assertThat(out.resolve("trials.md")).content().contains("**trial-002** (best)");
+        assertThat(out.resolve("trials.png")).isNotEmptyFile();
+        var best = YamlFiles.read(out.resolve("config.yaml"));
+        assertThat(best.get("lr").toString()).isEqualTo("0.05");
+        assertThat(best.get("patience").toString()).isEqualTo("2");
+
+        // The written config reruns the best trial exactly.
+        Path rerun = dir.resolve("tune-rerun");
+        r = run("train", "--config", out.resolve("config.yaml").toString(), "--no-progress", "--out", rerun.toString());
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(JSON.readTree(rerun.resolve("metrics.json").toFile()).get("val_at_best_val").toString())
+                .isEqualTo(JSON.readTree(out.resolve("trials/trial-002/metrics.json").toFile()).get("val_at_best_val")
+                        .toString());
+
+        // Resumable: a rerun redoes no trial.
+        r = run(args);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1].split("already finished, not redone", -1)).hasSize(3);
+
+        // A spent budget starts no trial.
+        r = run("tune", "--quick", "--in-process", "--model", "lightgcn", "--data", data.toString(), "--space",
+                space.toString(), "--budget", "0s", "--out", dir.resolve("tune-budget").toString());
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[1]).contains("trial-001 (lightgcn, seed 421) not started: the time budget is spent");
+        assertThat(r[2]).contains("no trial finished");
+    }
+
+    @Test
+    void aRunInItsOwnJvmStartsLikeThisOne() throws Exception {
+        Path log = dir.resolve("jvm.log");
+        int rc = new JvmLauncher(Main.class.getName()).run(List.of("models"), log);
+        assertThat(rc).as(Files.readString(log)).isZero();
+        assertThat(Files.readString(log)).contains("lightgcn").contains("diffmm");
+    }
+}
