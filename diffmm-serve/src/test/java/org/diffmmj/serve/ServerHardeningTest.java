@@ -112,12 +112,42 @@ class ServerHardeningTest {
         return rawResponse.substring(rawResponse.indexOf("\r\n\r\n") + 4);
     }
 
+    private void timeRequests(long[] health, long[] recommend) throws Exception {
+        for (int i = 0; i < health.length; i++) {
+            long t0 = System.nanoTime();
+            HttpResponse<String> h = send(server, "GET", "/health", null);
+            long t1 = System.nanoTime();
+            HttpResponse<String> r = send(server, "GET", "/recommend?user=" + (i % DATA.users()) + "&k=5", null);
+            long t2 = System.nanoTime();
+            assertThat(h.statusCode()).isEqualTo(200);
+            assertThat(r.statusCode()).isEqualTo(200);
+            health[i] = t1 - t0;
+            recommend[i] = t2 - t1;
+        }
+    }
+
+    private static double p95Millis(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        return sorted[(int) (0.95 * sorted.length)] / 1e6;
+    }
+
+    private static double medianMillis(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2] / 1e6;
+    }
+
     @Test
     void twentySlowSendersDoNotDelayHealthOrRecommend() throws Exception {
         for (int i = 0; i < 30; i++) { // warm the JIT and the client's connection
             send(server, "GET", "/health", null);
             send(server, "GET", "/recommend?user=0&k=5", null);
         }
+        // The same requests without slow senders: what this machine's load alone costs them.
+        long[] quietHealth = new long[150];
+        long[] quietRecommend = new long[150];
+        timeRequests(quietHealth, quietRecommend);
         List<Socket> slow = new ArrayList<>();
         try {
             for (int i = 0; i < 20; i++) {
@@ -145,17 +175,7 @@ class ServerHardeningTest {
             Thread.sleep(500); // every slow request is dispatched and waiting for its body
             long[] health = new long[150];
             long[] recommend = new long[150];
-            for (int i = 0; i < health.length; i++) {
-                long t0 = System.nanoTime();
-                HttpResponse<String> h = send(server, "GET", "/health", null);
-                long t1 = System.nanoTime();
-                HttpResponse<String> r = send(server, "GET", "/recommend?user=" + (i % DATA.users()) + "&k=5", null);
-                long t2 = System.nanoTime();
-                assertThat(h.statusCode()).isEqualTo(200);
-                assertThat(r.statusCode()).isEqualTo(200);
-                health[i] = t1 - t0;
-                recommend[i] = t2 - t1;
-            }
+            timeRequests(health, recommend);
             trickle.interrupt();
             trickle.join();
             // The slow requests are still open and unanswered: they were neither dropped nor served.
@@ -167,15 +187,14 @@ class ServerHardeningTest {
                     // nothing to read: still waiting for its body
                 }
             }
-            Arrays.sort(health);
-            Arrays.sort(recommend);
-            // A generous bound on a shared 2-core machine, yet real: a starved pool answers in
-            // seconds (the body deadline), not milliseconds.
-            double p95Health = health[(int) (0.95 * health.length)] / 1e6;
-            double p95Recommend = recommend[(int) (0.95 * recommend.length)] / 1e6;
-            assertThat(p95Health).as("p95 /health ms (median %.2f)", health[health.length / 2] / 1e6).isLessThan(50);
-            assertThat(p95Recommend).as("p95 /recommend ms (median %.2f)", recommend[recommend.length / 2] / 1e6)
-                    .isLessThan(50);
+            // Within 50 ms of what the same requests take without slow senders (about 1 ms on an
+            // idle machine; more when other work shares the cores): generous, yet real, since a
+            // starved pool answers in seconds (the body deadline), not milliseconds.
+            double allowedHealth = 50 + p95Millis(quietHealth);
+            double allowedRecommend = 50 + p95Millis(quietRecommend);
+            assertThat(p95Millis(health)).as("p95 /health ms (median %.2f)", medianMillis(health)).isLessThan(allowedHealth);
+            assertThat(p95Millis(recommend)).as("p95 /recommend ms (median %.2f)", medianMillis(recommend))
+                    .isLessThan(allowedRecommend);
         } finally {
             for (Socket s : slow) {
                 s.close();
