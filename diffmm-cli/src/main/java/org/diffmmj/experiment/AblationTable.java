@@ -163,7 +163,7 @@ public final class AblationTable {
                 }
                 for (String m : metrics) {
                     ResultTable.Cell c = table.cell(a.id(), p, m);
-                    double d = delta(a.id(), p, m);
+                    double d = a == full() ? Double.NaN : delta(a.id(), p, m);
                     double base = has(full().id()) ? table.cell(full().id(), p, m).mean() : Double.NaN;
                     Significance s = p == ResultTable.Protocol.VALIDATION_SELECTED && m.equals(selectionMetric)
                             ? significance(a.id()) : null;
