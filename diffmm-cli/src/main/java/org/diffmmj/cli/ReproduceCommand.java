@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import org.diffmmj.experiment.AblationTable;
+import org.diffmmj.experiment.Ablations;
 import org.diffmmj.experiment.Durations;
 import org.diffmmj.experiment.Estimate;
 import org.diffmmj.experiment.PlannedRun;
@@ -18,6 +20,7 @@ import org.diffmmj.experiment.ResultTable;
 import org.diffmmj.experiment.RunExecutor;
 import org.diffmmj.experiment.RunLauncher;
 import org.diffmmj.experiment.RunOutcome;
+import org.diffmmj.model.Ablation;
 import org.diffmmj.model.ModelDefinition;
 import org.diffmmj.model.ModelRegistry;
 import org.diffmmj.train.RunConfig;
@@ -33,7 +36,11 @@ import org.diffmmj.util.AtomicFiles;
                         + "paper's best-test protocol, the best model marked and a Wilcoxon signed-rank test of its "
                         + "lead over the runner-up on the test users' Recall@K.",
                 "Rerunning with the same --out continues: finished runs are kept, a half-finished one resumes from "
-                        + "its training state."})
+                        + "its training state.",
+                "--ablations diffmm runs the model's ablation study instead of --models: the full model and each "
+                        + "variant (its keys over the same preset and --config), every seed, under OUT/runs/VARIANT/seed-S; "
+                        + "then the table files above and OUT/ablations.md, ablations.csv, ablations.json: Recall/NDCG@K "
+                        + "per variant and its change against the full model."})
 public final class ReproduceCommand implements Callable<Integer> {
 
     /** The seeds, in order: the project's three (README, queue) first. */
@@ -54,6 +61,10 @@ public final class ReproduceCommand implements Callable<Integer> {
             description = "YAML keys over the preset: FILE for every model, MODEL=FILE for one (repeatable; later wins).")
     List<String> configs = new ArrayList<>();
 
+    @Option(names = "--ablations", paramLabel = "MODEL",
+            description = "Run MODEL's ablation study instead of --models (known: diffmm): the full model and every variant.")
+    String ablations;
+
     @Option(names = "--k", paramLabel = "K", defaultValue = "20", description = "Cut-off of the table's metrics (default 20).")
     int k;
 
@@ -65,20 +76,31 @@ public final class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> names = "all".equals(models) ? ModelRegistry.names() : List.of(models.split(","));
-        for (String n : names) {
-            ModelRegistry.get(n.trim());
+        List<Ablation> variants = null;
+        if (ablations != null) {
+            if (!"all".equals(models)) {
+                throw new IllegalArgumentException("--ablations runs one model's variants; leave out --models");
+            }
+            variants = Ablations.of(ablations);
+        }
+        List<String> names = variants != null ? variants.stream().map(Ablation::id).toList()
+                : "all".equals(models) ? ModelRegistry.names() : List.of(models.split(","));
+        if (variants == null) {
+            for (String n : names) {
+                ModelRegistry.get(n.trim());
+            }
         }
         int seedCount = seeds != null ? seeds : options.quick ? 2 : 3;
         if (seedCount < 1 || seedCount > SEEDS.length) {
             throw new IllegalArgumentException("--seeds must be 1 to " + SEEDS.length);
         }
-        List<PlannedRun> runs = plan(names.stream().map(String::trim).toList(), seedCount);
+        List<PlannedRun> runs = variants != null ? planAblations(variants, seedCount)
+                : plan(names.stream().map(String::trim).toList(), seedCount);
         Path out = options.out;
         RunLauncher launcher = options.launcher();
         int jobs = options.jobs;
-        System.out.printf("reproduce: %d models × %d seeds = %d runs on %s, into %s%n", names.size(), seedCount,
-                runs.size(), options.datasetName(), out);
+        System.out.printf("reproduce: %d %s × %d seeds = %d runs on %s, into %s%n", names.size(),
+                variants != null ? ablations + " variants" : "models", seedCount, runs.size(), options.datasetName(), out);
         if (!options.quick && !noEstimate) {
             var timings = Estimate.time(runs, out.resolve("timing"), launcher, System.out);
             double left = Estimate.remainingSeconds(runs, timings);
@@ -91,26 +113,35 @@ public final class ReproduceCommand implements Callable<Integer> {
         RunExecutor executor = new RunExecutor(launcher, jobs, System.out, options.dataSource(), "recall@" + k);
         List<RunOutcome> outcomes = executor.execute(runs);
         int failed = (int) outcomes.stream().filter(o -> o == null).count();
-        String title = String.format("Results on %s: %d seed%s (%s), %s", options.datasetName(), seedCount,
+        String setting = String.format("%s: %d seed%s (%s), %s", options.datasetName(), seedCount,
                 seedCount == 1 ? "" : "s",
                 seedList(seedCount).stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")),
                 epochsText(runs));
+        String title = (variants != null ? "Ablation variants of " + ablations + " on " : "Results on ") + setting;
         List<String> args = spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs();
         ResultTable table = new ResultTable(title, names, outcomes, k)
                 .withCommand("./diffmm " + String.join(" ", args));
         table.write(out);
+        if (variants != null) {
+            new AblationTable("Ablation of " + ablations + " on " + setting, ablations, variants, table, k)
+                    .withCommand("./diffmm " + String.join(" ", args)).write(out);
+        }
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("command", "reproduce");
         record.put("args", args);
         record.put("version", RunRecord.version());
         record.put("git_commit", System.getProperty("diffmm.commit", null));
         record.put("models", names);
+        if (variants != null) {
+            record.put("ablations", ablations);
+        }
         record.put("seeds", seedList(seedCount));
         record.put("runs", runs.stream().map(r -> out.relativize(r.dir()).toString()).toList());
         record.put("failed", failed);
         AtomicFiles.write(out.resolve("reproduce.json"), Json.pretty(record).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         System.out.println(table.significanceSentence().replace("**", ""));
-        System.out.println("wrote " + out.resolve("table.md") + ", table.csv, table.json and table.png");
+        System.out.println("wrote " + out.resolve("table.md") + ", table.csv, table.json and table.png"
+                + (variants != null ? "; " + out.resolve("ablations.md") + ", ablations.csv and ablations.json" : ""));
         if (failed > 0) {
             System.err.println(failed + " run(s) failed; rerun the same command to retry them (finished runs are kept)");
             return 1;
@@ -144,35 +175,56 @@ public final class ReproduceCommand implements Callable<Integer> {
     private List<PlannedRun> plan(List<String> names, int seedCount) throws java.io.IOException {
         List<PlannedRun> runs = new ArrayList<>();
         for (String name : names) {
-            ModelDefinition<?> definition = ModelRegistry.get(name);
             for (int i = 0; i < seedCount; i++) {
-                long seed = SEEDS[i];
-                List<RunConfig.Layer> layers = new ArrayList<>();
-                layers.add(new RunConfig.Layer(options.runKeys(definition), "reproduce"));
-                for (String c : configs) {
-                    int eq = c.indexOf('=');
-                    if (eq > 0 && ModelRegistry.contains(c.substring(0, eq))) {
-                        if (c.substring(0, eq).equals(name)) {
-                            layers.add(RunConfig.file(Path.of(c.substring(eq + 1))));
-                        }
-                    } else {
-                        layers.add(RunConfig.file(Path.of(c)));
-                    }
-                }
-                Map<String, Object> flags = options.overridingRunKeys(definition);
-                flags.put("seed", seed);
-                if (options.epochsOrQuick() != null) {
-                    flags.put("epochs", options.epochsOrQuick());
-                }
-                if (options.patience != null) {
-                    flags.put("patience", options.patience);
-                }
-                layers.add(new RunConfig.Layer(flags, "reproduce option"));
-                RunConfig config = RunConfig.resolve(layers);
-                runs.add(new PlannedRun(name + "/seed-" + seed, name, seed,
-                        options.out.resolve("runs").resolve(name).resolve("seed-" + seed), config));
+                runs.add(planned(name, name, null, SEEDS[i]));
             }
         }
         return runs;
+    }
+
+    /** Every variant (rows named by its id) × every seed, each the model's run with the variant's keys. */
+    private List<PlannedRun> planAblations(List<Ablation> variants, int seedCount) throws java.io.IOException {
+        List<PlannedRun> runs = new ArrayList<>();
+        for (Ablation a : variants) {
+            for (int i = 0; i < seedCount; i++) {
+                runs.add(planned(ablations, a.id(), a, SEEDS[i]));
+            }
+        }
+        return runs;
+    }
+
+    /**
+     * One run of {@code name} (a model) grouped as {@code row}: defaults, preset, --config files, the
+     * ablation variant's keys (if any), then --epochs/--patience, the seed, the model and --data.
+     */
+    private PlannedRun planned(String name, String row, Ablation variant, long seed) throws java.io.IOException {
+        ModelDefinition<?> definition = ModelRegistry.get(name);
+        List<RunConfig.Layer> layers = new ArrayList<>();
+        layers.add(new RunConfig.Layer(options.runKeys(definition), "reproduce"));
+        for (String c : configs) {
+            int eq = c.indexOf('=');
+            if (eq > 0 && ModelRegistry.contains(c.substring(0, eq))) {
+                if (c.substring(0, eq).equals(name)) {
+                    layers.add(RunConfig.file(Path.of(c.substring(eq + 1))));
+                }
+            } else {
+                layers.add(RunConfig.file(Path.of(c)));
+            }
+        }
+        if (variant != null && !variant.overrides().isEmpty()) {
+            layers.add(new RunConfig.Layer(variant.overrides(), "ablation " + variant.label()));
+        }
+        Map<String, Object> flags = options.overridingRunKeys(definition);
+        flags.put("seed", seed);
+        if (options.epochsOrQuick() != null) {
+            flags.put("epochs", options.epochsOrQuick());
+        }
+        if (options.patience != null) {
+            flags.put("patience", options.patience);
+        }
+        layers.add(new RunConfig.Layer(flags, "reproduce option"));
+        RunConfig config = RunConfig.resolve(layers);
+        return new PlannedRun(row + "/seed-" + seed, row, seed,
+                options.out.resolve("runs").resolve(row).resolve("seed-" + seed), config);
     }
 }

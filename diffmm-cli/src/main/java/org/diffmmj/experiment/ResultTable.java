@@ -117,6 +117,11 @@ public final class ResultTable {
         return this;
     }
 
+    /** The models with at least one finished run, in the table's order. */
+    public List<String> models() {
+        return List.copyOf(models);
+    }
+
     public Cell cell(String model, Protocol protocol, String metric) {
         return cells.get(model).get(protocol).get(metric);
     }
@@ -138,8 +143,11 @@ public final class ResultTable {
      * Each test user's per-user metric averaged over the model's seeds (every run is on the same
      * data, so the same users in the same order), or null when a run lacks them.
      */
-    private double[] perUserMean(String model) {
+    public double[] perUserMean(String model) {
         List<RunOutcome> runs = byModel.get(model);
+        if (runs == null) {
+            return null;
+        }
         int[] users = runs.get(0).users();
         if (users == null) {
             return null;

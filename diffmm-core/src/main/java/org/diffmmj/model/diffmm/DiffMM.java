@@ -41,6 +41,26 @@ import org.diffmmj.tensor.Tensor;
  * multi-modal graph aggregation. The algorithm document (shared/docs/diffmm-algorithm.md) states
  * every step; the BPR term is divided by the nominal batch size, as their code divides by
  * {@code args.batch}.
+ *
+ * <p>Ablation switches ({@link DiffMMConfig}, all {@code true} by default, which is the model above
+ * unchanged; {@link DiffMMConfig#ABLATIONS} lists the variants):
+ * <ul>
+ * <li>{@code msi: false} (the paper's "w/o MSI"): the denoisers' loss is the diffusion loss alone;
+ *     the MSI term is not computed and no {@code msi} loss is reported.</li>
+ * <li>{@code cl: false} ("w/o CL"): no contrastive term and no contrastive views are built; the
+ *     loss is BPR + L2 (as {@code ssl_reg: 0}, which the authors' code also allows).</li>
+ * <li>{@code diffusion_graphs: false} ("w/o diffusion graphs"): every modality graph A^m is built
+ *     from the training interactions R instead of a generated edge list, the same way (bipartite,
+ *     self loops, symmetric normalisation, then edge dropout drawn afresh each epoch as the
+ *     generated graphs are), so only the diffusion is removed; with {@code keepRate: 1} A^m is Â
+ *     itself. No denoisers exist, so none is trained or run and none is checkpointed.</li>
+ * <li>{@code modality_features: false} ("w/o modality features"): the features and their
+ *     transforms are gone; in each modality view the item ID embedding E_i takes the place of G_m
+ *     (e_m = Â·[E_u; N(E_i)] + …, z_m = A^m·[E_u; N(E_i)] with the aggregator unchanged). What
+ *     remains of a view is its own diffusion-generated graph A^m, its softmax weight and its
+ *     contrastive view: one view per modality of the dataset, differing only in A^m. MSI needs
+ *     the features it injects, so it is off too; the denoisers learn from the diffusion loss.</li>
+ * </ul>
  */
 public final class DiffMM extends Module implements Recommender {
 
@@ -59,6 +79,8 @@ public final class DiffMM extends Module implements Recommender {
     private final Embedding userEmbeddings;
     private final Embedding itemEmbeddings;
     private final Parameter modalityWeights;
+    /** The dataset's modalities, in order: one view each, whatever the switches. */
+    private final List<String> modalities;
     private final List<ModalityTransform> transforms = new ArrayList<>();
     private final List<Denoiser> denoisers = new ArrayList<>();
     private final List<Adam> denoiserOptimizers = new ArrayList<>();
@@ -67,6 +89,8 @@ public final class DiffMM extends Module implements Recommender {
     private final MultiModalAggregator aggregator;
     private final ContrastiveObjective contrastive;
     private final Rng initialGraphRng;
+    /** Â: the main propagation graph, and every modality graph's source without diffusion. */
+    private final CsrMatrix interactionGraph;
     private List<CsrMatrix> modalityGraphs;
 
     public DiffMM(DiffMMConfig config, Dataset data, Rng rng) {
@@ -81,24 +105,30 @@ public final class DiffMM extends Module implements Recommender {
         this.items = data.items();
         this.userEmbeddings = register(new Embedding("user_embeddings", Init.xavierUniform(users, config.dim(), rng)));
         this.itemEmbeddings = register(new Embedding("item_embeddings", Init.xavierUniform(items, config.dim(), rng)));
-        for (FeatureMatrix features : data.modalities().values()) {
-            transforms.add(register(new ModalityTransform(features, config.dim(),
-                    ModalityTransform.kindFor(config.trans(), features.name()), rng)));
+        this.modalities = List.copyOf(data.modalities().keySet());
+        if (config.modalityFeatures()) {
+            for (FeatureMatrix features : data.modalities().values()) {
+                transforms.add(register(new ModalityTransform(features, config.dim(),
+                        ModalityTransform.kindFor(config.trans(), features.name()), rng)));
+            }
         }
-        int m = transforms.size();
+        int m = modalities.size();
         float[] w = new float[m];
         java.util.Arrays.fill(w, 1f / m);
         this.modalityWeights = parameter("modality_weights", Tensor.fromArray(1, m, w));
         this.diffusion = new GaussianDiffusion(new DiffusionSchedule(config.steps(), config.noiseScale(),
                 config.noiseMin(), config.noiseMax()));
-        for (ModalityTransform t : transforms) {
-            Denoiser d = new Denoiser(t.modality(), items, config.denoiserDims(), config.timeEmbeddingDim(),
-                    config.denoiserDropout(), rng);
-            denoisers.add(d);
-            denoiserOptimizers.add(new Adam(d.parameters(), config.denoiserLearningRate()));
+        if (config.diffusionGraphs()) {
+            for (String modality : modalities) {
+                Denoiser d = new Denoiser(modality, items, config.denoiserDims(), config.timeEmbeddingDim(),
+                        config.denoiserDropout(), rng);
+                denoisers.add(d);
+                denoiserOptimizers.add(new Adam(d.parameters(), config.denoiserLearningRate()));
+            }
         }
         this.generator = new ModalityGraphGenerator(diffusion, config.rebuildK(), config.diffusionBatch());
         CsrMatrix graph = InteractionGraphs.withSelfLoops(train);
+        this.interactionGraph = graph;
         this.aggregator = new MultiModalAggregator(graph, users, config.gnnLayers(), config.risLambda(),
                 config.risAdjLambda());
         this.contrastive = new ContrastiveObjective(config.clMethod(), config.temperature(), users);
@@ -126,6 +156,11 @@ public final class DiffMM extends Module implements Recommender {
         return List.copyOf(denoiserOptimizers);
     }
 
+    /** E_i, the MSI target's item side (a constant there). */
+    Tensor itemEmbeddingTable() {
+        return itemEmbeddings.value();
+    }
+
     public List<Denoiser> denoisers() {
         return List.copyOf(denoisers);
     }
@@ -135,6 +170,11 @@ public final class DiffMM extends Module implements Recommender {
         Rng diffusionRng = context.rng().split();
         Rng graphRng = context.rng().split();
         Tapes tapes = context.tapes();
+        if (!config.diffusionGraphs()) {
+            // No diffusion: only the edge dropout of the interaction-graph copies is drawn again.
+            context.timer().time("graph_generation", () -> regenerateGraphs(tapes, graphRng));
+            return Map.of();
+        }
         Map<String, Double> losses = context.timer().time("diffusion_training",
                 () -> trainDenoisers(tapes, diffusionRng));
         tapes.releaseTemporaries(); // the next phase uses other shapes
@@ -154,27 +194,19 @@ public final class DiffMM extends Module implements Recommender {
         double msiSum = 0;
         int batches = 0;
         try (Tape detached = tapes.noGrad()) {
-            // MSI targets use the current feature transforms and item embeddings, detached.
-            List<Tensor> features = new ArrayList<>();
-            transforms.forEach(t -> features.add(t.apply(detached).value()));
+            List<Tensor> features = signalInjectionFeatures(detached);
             Tensor itemEmb = itemEmbeddings.value();
             for (int start = 0; start < users; start += config.diffusionBatch()) {
                 int size = Math.min(config.diffusionBatch(), users - start);
                 int[] batch = java.util.Arrays.copyOfRange(order, start, start + size);
                 try (Tape tape = tapes.recording()) {
-                    Var x0 = tape.denseRows(trainRows, batch);
-                    Var x0ItemEmb = tape.matmul(x0, tape.constant(itemEmb));
-                    Var loss = null;
-                    for (int m = 0; m < denoisers.size(); m++) {
-                        GaussianDiffusion.Training step = diffusion.trainingLoss(tape, denoisers.get(m), x0, rng);
-                        Var msi = signalInjectionLoss(tape, step.predicted(), tape.constant(features.get(m)), x0ItemEmb);
-                        Var lm = tape.add(step.loss(), tape.scale(msi, config.eLoss()));
-                        loss = loss == null ? lm : tape.add(loss, lm);
-                        diffSum += step.loss().value().get(0, 0);
-                        msiSum += msi.value().get(0, 0);
+                    DenoiserLoss loss = denoiserLoss(tape, batch, features, itemEmb, rng);
+                    for (int m = 0; m < loss.diffusion().length; m++) {
+                        diffSum += loss.diffusion()[m];
+                        msiSum += loss.msi()[m];
                     }
                     denoiserOptimizers.forEach(Adam::zeroGrad);
-                    tape.backward(loss);
+                    tape.backward(loss.total());
                     denoiserOptimizers.forEach(Adam::step);
                 }
                 batches++;
@@ -182,8 +214,56 @@ public final class DiffMM extends Module implements Recommender {
         }
         Map<String, Double> losses = new LinkedHashMap<>();
         losses.put("diffusion", diffSum / batches);
-        losses.put("msi", msiSum / batches);
+        if (injectsSignal()) {
+            losses.put("msi", msiSum / batches);
+        }
         return losses;
+    }
+
+    /** Whether the denoisers' loss has the MSI term: the switch is on and there are features to inject. */
+    boolean injectsSignal() {
+        return config.msi() && config.modalityFeatures();
+    }
+
+    /**
+     * MSI targets: each modality's transformed features with the current transforms, detached;
+     * null when there is no MSI term.
+     */
+    List<Tensor> signalInjectionFeatures(Tape detached) {
+        if (!injectsSignal()) {
+            return null;
+        }
+        List<Tensor> features = new ArrayList<>();
+        transforms.forEach(t -> features.add(t.apply(detached).value()));
+        return features;
+    }
+
+    /** The denoisers' loss on one batch and its parts per modality (msi 0 when absent). */
+    record DenoiserLoss(Var total, double[] diffusion, double[] msi) {
+    }
+
+    /**
+     * Σ_m (diff_m + e_loss·msi_m) over the batch's users (section 3), or Σ_m diff_m without MSI;
+     * {@code features} from {@link #signalInjectionFeatures} and the item embeddings are constants.
+     */
+    DenoiserLoss denoiserLoss(Tape tape, int[] batch, List<Tensor> features, Tensor itemEmb, Rng rng) {
+        Var x0 = tape.denseRows(trainRows, batch);
+        Var x0ItemEmb = features == null ? null : tape.matmul(x0, tape.constant(itemEmb));
+        Var loss = null;
+        double[] diff = new double[denoisers.size()];
+        double[] msiValues = new double[denoisers.size()];
+        for (int m = 0; m < denoisers.size(); m++) {
+            GaussianDiffusion.Training step = diffusion.trainingLoss(tape, denoisers.get(m), x0, rng);
+            Var lm = step.loss();
+            diff[m] = step.loss().value().get(0, 0);
+            if (features != null) {
+                Var msi = signalInjectionLoss(tape, step.predicted(), tape.constant(features.get(m)), x0ItemEmb);
+                lm = tape.add(lm, tape.scale(msi, config.eLoss()));
+                msiValues[m] = msi.value().get(0, 0);
+            }
+            loss = loss == null ? lm : tape.add(loss, lm);
+        }
+        return new DenoiserLoss(loss, diff, msiValues);
     }
 
     /**
@@ -197,8 +277,14 @@ public final class DiffMM extends Module implements Recommender {
 
     void regenerateGraphs(Tapes tapes, Rng rng) {
         List<CsrMatrix> graphs = new ArrayList<>();
-        for (Denoiser d : denoisers) {
-            graphs.add(generator.generate(d, train, tapes, config.keepRate(), rng.split()));
+        if (config.diffusionGraphs()) {
+            for (Denoiser d : denoisers) {
+                graphs.add(generator.generate(d, train, tapes, config.keepRate(), rng.split()));
+            }
+        } else {
+            for (int m = 0; m < modalities.size(); m++) {
+                graphs.add(interactionGraph.edgeDropout(config.keepRate(), rng.split()));
+            }
         }
         modalityGraphs = graphs;
     }
@@ -225,9 +311,9 @@ public final class DiffMM extends Module implements Recommender {
      */
     public void useModalityGraphs(List<CsrMatrix> graphs) {
         int n = users + items;
-        if (graphs.size() != transforms.size()
+        if (graphs.size() != modalities.size()
                 || graphs.stream().anyMatch(g -> g.rows() != n || g.cols() != n)) {
-            throw new IllegalArgumentException("need " + transforms.size() + " graphs of " + n + "×" + n);
+            throw new IllegalArgumentException("need " + modalities.size() + " graphs of " + n + "×" + n);
         }
         modalityGraphs = List.copyOf(graphs);
     }
@@ -237,8 +323,7 @@ public final class DiffMM extends Module implements Recommender {
         TripleBatch batch = triples.as(TripleBatch.class);
         Var userEmb = userEmbeddings.all(tape);
         Var itemEmb = itemEmbeddings.all(tape);
-        List<Var> features = new ArrayList<>();
-        transforms.forEach(t -> features.add(t.apply(tape)));
+        List<Var> features = modalityInputs(tape, itemEmb);
         List<CsrMatrix> graphs = graphs();
         Var main = aggregator.mainView(tape, userEmb, itemEmb, features, graphs, tape.param(modalityWeights));
         int[] posRows = Indices.offset(batch.positives(), users);
@@ -249,7 +334,7 @@ public final class DiffMM extends Module implements Recommender {
         parts.put("bpr", bpr);
         parts.put("reg", reg);
         Var total = tape.add(bpr, reg);
-        if (config.sslReg() != 0 && contrastive.needsContrastiveViews(features.size())) {
+        if (config.cl() && config.sslReg() != 0 && contrastive.needsContrastiveViews(features.size())) {
             List<Var> views = new ArrayList<>();
             for (int m = 0; m < features.size(); m++) {
                 views.add(aggregator.contrastiveView(tape, userEmb, features.get(m), graphs.get(m)));
@@ -261,14 +346,28 @@ public final class DiffMM extends Module implements Recommender {
         return new LossTerms(total, parts);
     }
 
+    /**
+     * Each modality view's item-side input G_m: the transformed features, or without modality
+     * features the item ID embeddings (the same Var for every view).
+     */
+    private List<Var> modalityInputs(Tape tape, Var itemEmb) {
+        List<Var> inputs = new ArrayList<>();
+        if (config.modalityFeatures()) {
+            transforms.forEach(t -> inputs.add(t.apply(tape)));
+        } else {
+            modalities.forEach(m -> inputs.add(itemEmb));
+        }
+        return inputs;
+    }
+
     @Override
     public EmbeddingScorer scorer() {
         List<CsrMatrix> graphs = graphs();
         return Tapes.inference(tape -> {
-            List<Var> features = new ArrayList<>();
-            transforms.forEach(t -> features.add(t.apply(tape)));
+            Var itemEmb = tape.constant(itemEmbeddings.value());
+            List<Var> features = modalityInputs(tape, itemEmb);
             Var main = aggregator.mainView(tape, tape.constant(userEmbeddings.value()),
-                    tape.constant(itemEmbeddings.value()), features, graphs, tape.constant(modalityWeights.value()));
+                    itemEmb, features, graphs, tape.constant(modalityWeights.value()));
             return EmbeddingScorer.split(tape, main, users);
         });
     }

@@ -44,6 +44,9 @@ public final class DiffMMWork {
     }
 
     public static double diffusionTraining(Dataset data, DiffMMConfig c) {
+        if (!c.diffusionGraphs()) {
+            return 0;
+        }
         int m = data.modalities().size();
         double users = data.users();
         int items = data.items();
@@ -53,11 +56,15 @@ public final class DiffMMWork {
         double firstLayer = 2 * users * (items + c.timeEmbeddingDim()) * outerWidth(c);
         double backward = 2 * forward - firstLayer;
         // MSI: out·G_m forward and backward, plus x0·E_i once per batch.
-        double msi = m * 3 * (2 * users * items * c.dim()) + 2 * users * items * c.dim();
+        double msi = c.msi() && c.modalityFeatures()
+                ? m * 3 * (2 * users * items * c.dim()) + 2 * users * items * c.dim() : 0;
         return m * (forward + backward) + msi;
     }
 
     public static double graphGeneration(Dataset data, DiffMMConfig c) {
+        if (!c.diffusionGraphs()) {
+            return 0;
+        }
         return data.modalities().size() * c.steps() * denoiserForward(data.users(), data.items(), c);
     }
 
@@ -67,12 +74,13 @@ public final class DiffMMWork {
         double batches = Math.ceil(data.train().size() / (double) batch);
         double d = c.dim();
         double mainSpmm = m * (2.0 * graphNnz + modalityGraphNnz) + c.gnnLayers() * graphNnz;
-        double clSpmm = m * (modalityGraphNnz + (double) c.gnnLayers() * graphNnz);
+        boolean cl = c.cl() && c.sslReg() != 0;
+        double clSpmm = cl ? m * (modalityGraphNnz + (double) c.gnnLayers() * graphNnz) : 0;
         double spmm = 2 * d * (mainSpmm + clSpmm) * 3;
-        int terms = c.clMethod() == 1 ? m : m * (m - 1) / 2;
+        int terms = !cl ? 0 : c.clMethod() == 1 ? m : m * (m - 1) / 2;
         double infoNce = terms * 3 * 2 * batch * d * (data.users() + data.items());
         double transforms = 0;
-        for (var f : data.modalities().values()) {
+        for (var f : c.modalityFeatures() ? data.modalities().values() : java.util.List.<org.diffmmj.data.FeatureMatrix>of()) {
             transforms += 3 * 2.0 * f.rows() * f.cols() * d;
         }
         return batches * (spmm + infoNce + transforms);
