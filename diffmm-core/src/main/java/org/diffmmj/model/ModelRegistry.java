@@ -30,6 +30,7 @@ public final class ModelRegistry {
         register(Freedom.DEFINITION);
         register(Lattice.DEFINITION);
         register(Mmgcn.DEFINITION);
+        register(Grcn.DEFINITION);
     }
 
     private ModelRegistry() {
