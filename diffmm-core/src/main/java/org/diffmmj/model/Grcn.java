@@ -76,8 +76,18 @@ import org.diffmmj.tensor.Tensor;
  * the hard-coded {@code aggr 'add'}, {@code weight_mode 'confid'}, {@code fusion 'concat'},
  * {@code has_act False}, {@code pruning True}; overall.yaml batch 2048. Learning rate 1e-4, the
  * authors' {@code main.py} default, not the first value of MMRec's grid (1, the grid's end, which
- * Adam does not train with). The {@code tiktok} preset is those defaults: the authors' README gives
- * no TikTok line for GRCN's settings beyond them and DiffMM's paper none.
+ * Adam does not train with). The {@code tiktok} preset is the authors' README TikTok line
+ * ({@code --l_r=0.0001 --weight_decay=0.001 --dropout=0 --weight_mode=confid --num_routing=3
+ * --is_pruning=False}; their weight_decay is the reg weight): reg_weight 0.001, pruning false, the
+ * rest as the defaults (lr 1e-4 is already ours). DiffMM's paper gives no baseline settings.
+ *
+ * <p>Where MMRec departs from the authors (weiyinwei/GRCN@24bd1fa, {@code Model_routing.py}), we
+ * follow MMRec: (1) MMRec adds mean(P_visual²) over the whole table to the penalty, the authors
+ * penalise only the batch users' preferences ({@code visual_modality} set to a name no modality
+ * has, e.g. {@code none}, gives the authors' loss); (2) MMRec initialises the feature MLPs'
+ * weights Xavier-normal, the authors keep nn.Linear's default; (3) MMRec drops the audio branch,
+ * which our any-number-of-modalities form restores. The authors' routing loop runs over the same
+ * user → item {@code edge_index} and PyG flow, so it is the same no-op.
  */
 public final class Grcn extends Module implements Recommender {
 
@@ -102,7 +112,7 @@ public final class Grcn extends Module implements Recommender {
 
     public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
             "GRCN (Wei et al. 2020): user-item edges reweighted by per-modality attention and confidence, GCN on the refined graph",
-            Config.class, Config.DEFAULTS, Map.of("tiktok", Map.of()), (config, data, rng) -> new Grcn(data, config, rng))
+            Config.class, Config.DEFAULTS, Map.of("tiktok", Map.of("reg_weight", 0.001, "pruning", false)), (config, data, rng) -> new Grcn(data, config, rng))
             // The authors' l_r 1e-4 (MMRec's grid starts at 1); MMRec's overall.yaml batch 2048.
             .withTrainingDefaults(Map.of("lr", 1e-4, "batch", 2048));
 
