@@ -42,7 +42,8 @@ import org.diffmmj.train.TrainingHistory;
  * finite-difference check, which perturbs every parameter entry, stays quick, and so are the widths of a
  * {@code hidden_size_list} (RecBole's key; same number of layers): at NGCF's 3×64 leaky-ReLU units
  * per node the check's step straddles enough kinks to miss its tolerance with a gradient that
- * matches PyTorch's to 1e-7 ({@code NgcfParityTest}).
+ * matches PyTorch's to 1e-7 ({@code NgcfParityTest}). MMGCN's {@code dim_latent} and GRCN's
+ * {@code latent_embedding} are set small too, and MMGCN runs one layer (see {@code smallConfig}).
  */
 class ModelContractTest {
 
