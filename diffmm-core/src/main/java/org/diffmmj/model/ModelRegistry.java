@@ -29,6 +29,8 @@ public final class ModelRegistry {
         register(LightGcnM.DEFINITION);
         register(Freedom.DEFINITION);
         register(Lattice.DEFINITION);
+        register(Mmgcn.DEFINITION);
+        register(Grcn.DEFINITION);
     }
 
     private ModelRegistry() {

@@ -41,7 +41,7 @@ class MultiModalBaselinesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {Vbpr.NAME, LightGcnM.NAME, Freedom.NAME, Lattice.NAME})
+    @ValueSource(strings = {Vbpr.NAME, LightGcnM.NAME, Freedom.NAME, Lattice.NAME, Mmgcn.NAME, Grcn.NAME})
     void trainsOnASingleModality(String name) {
         TrainingHistory h = train(name, data(11, "image"));
         assertThat(h.epochs()).hasSize(2);
@@ -50,14 +50,14 @@ class MultiModalBaselinesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {Vbpr.NAME, LightGcnM.NAME, Freedom.NAME, Lattice.NAME})
+    @ValueSource(strings = {Vbpr.NAME, LightGcnM.NAME, Freedom.NAME, Lattice.NAME, Mmgcn.NAME, Grcn.NAME})
     void trainsOnThreeModalities(String name) {
         TrainingHistory h = train(name, data(12, "audio", "image", "text"));
         assertThat(h.epochs().get(1).losses().get("loss")).isFinite();
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {Vbpr.NAME, LightGcnM.NAME, Freedom.NAME, Lattice.NAME})
+    @ValueSource(strings = {Vbpr.NAME, LightGcnM.NAME, Freedom.NAME, Lattice.NAME, Mmgcn.NAME, Grcn.NAME})
     void refusesADatasetWithoutFeatures(String name) {
         ModelDefinition<?> d = ModelRegistry.get(name);
         Dataset none = data(13);
