@@ -29,6 +29,7 @@ public final class ModelRegistry {
         register(LightGcnM.DEFINITION);
         register(Freedom.DEFINITION);
         register(Lattice.DEFINITION);
+        register(Bm3.DEFINITION);
     }
 
     private ModelRegistry() {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -47,6 +48,9 @@ import org.diffmmj.train.TrainingHistory;
 class ModelContractTest {
 
     private static final Dataset DATA = TestData.synthetic(36, 28, 11);
+
+    /** Models whose whole loss is measured against detached targets (checked in their own tests). */
+    private static final java.util.Set<String> STOP_GRADIENT_TARGETS = java.util.Set.of("bm3");
 
     @TempDir
     Path dir;
@@ -88,6 +92,10 @@ class ModelContractTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void batchLossGradientsMatchFiniteDifferences(String name) {
+        // BM3 compares every online row with a detached (stop-gradient) target: moving a weight moves
+        // the target as well, which its gradient leaves out by design, so finite differences of the
+        // loss are not its gradient. Bm3Test checks it with the targets held fixed, Bm3ParityTest against torch.
+        Assumptions.assumeFalse(STOP_GRADIENT_TARGETS.contains(name), name + ": stop-gradient targets, see its own test");
         try (Recommender model = build(name, 3)) {
             EpochContext warmup = context();
             model.beforeEpoch(warmup);
