@@ -30,6 +30,7 @@ public final class ModelRegistry {
         register(Freedom.DEFINITION);
         register(Lattice.DEFINITION);
         register(Bm3.DEFINITION);
+        register(Slmrec.DEFINITION);
     }
 
     private ModelRegistry() {
