@@ -31,6 +31,7 @@ public final class ModelRegistry {
         register(Lattice.DEFINITION);
         register(Bm3.DEFINITION);
         register(Slmrec.DEFINITION);
+        register(Clcrec.DEFINITION);
     }
 
     private ModelRegistry() {

@@ -73,6 +73,14 @@ class ModelContractTest {
         if (d.schema().key("dims").isPresent()) {
             values.put("dims", "8");
         }
+        // CLCRec: 512 negatives per interaction make every finite difference cost 8k rows (4 keep the
+        // check quick), and its 256 leaky-ReLU encoder units straddle kinks as NGCF's do (see above).
+        if (d.schema().key("num_neg").isPresent()) {
+            values.put("num_neg", 4);
+        }
+        if (d.schema().key("encoder_hidden").isPresent()) {
+            values.put("encoder_hidden", 8);
+        }
         return d.config(null, values);
     }
 
