@@ -33,7 +33,8 @@ import org.diffmmj.tensor.Tensor;
  * Recommendation", IEEE TMM 2022) with its fine-and-coarse-grained (FAC) task, as
  * enoche/MMRec@e775373 {@code src/models/slmrec.py} computes it ({@code compute},
  * {@code infonce}, {@code fac}, {@code calculate_loss}) and, where MMRec drops a modality, as the
- * authors' zltao/SLMRec@0c05a1d {@code models/SLMRec.py} does. Pinned by {@code SlmrecParityTest}.
+ * authors' zltao/SLMRec@0c05a1d {@code models/SLMRec.py} does. Pinned by {@code SlmrecParityTest}
+ * (MMRec's file, image + text) and {@code SlmrecAuthorsParityTest} (the authors' file, image + audio + text).
  *
  * <ul>
  * <li><b>Per-input LightGCN</b> ({@code compute}): one propagation per item input, the item ID
