@@ -30,7 +30,8 @@ import org.diffmmj.tensor.Tensor;
 
 /**
  * SLMRec (Tao, Liu, Xia, Wang, Yang, Huang, Chua, "Self-supervised Learning for Multimedia
- * Recommendation", IEEE TMM 2022) with its fine-and-coarse-grained (FAC) task, as
+ * Recommendation", IEEE TMM 2022) with its fine-and-coarse-grained (FAC) task (default) or its
+ * feature-dropout (FD) task, as
  * enoche/MMRec@e775373 {@code src/models/slmrec.py} computes it ({@code compute},
  * {@code infonce}, {@code fac}, {@code calculate_loss}) and, where MMRec drops a modality, as the
  * authors' zltao/SLMRec@0c05a1d {@code models/SLMRec.py} does. Pinned by {@code SlmrecParityTest}
@@ -52,7 +53,12 @@ import org.diffmmj.tensor.Tensor;
  * Linears, x_1 = g_i_iv(i), x_2 = g_iv_iva(x_1), x_3 = g_iva_ivat(x_2) (width d/2), and stage k
  * contrasts x_k with its modality's g_k(m_k) by in-batch softmax cross-entropy at ssl_temp (no
  * normalisation, as theirs). The stages are the authors': image (v), audio (a), text (t).</li>
- * <li><b>Loss</b> = main + ssl_alpha · Σ_stages, plus Adam's weight_decay (below).</li>
+ * <li><b>FD</b> ({@code ssl_task FD}, the authors' {@code feature_dropout}; MMRec's copy cannot run
+ * it, see below): two views of every input's propagation with dropout (dropout_rate) after each
+ * layer, fused by the same Linears, normalised; in-batch InfoNCE at ssl_temp between the views'
+ * users plus between their items. As theirs, view 1 averages the start with view 2's chain of
+ * layers and vice versa (crossed lists: alike in distribution). No FAC maps are built then.</li>
+ * <li><b>Loss</b> = main + ssl_alpha · ssl, plus Adam's weight_decay (below).</li>
  * </ul>
  *
  * <p><b>Any number of modalities.</b> MMRec keeps image and text and drops audio (its
@@ -70,9 +76,10 @@ import org.diffmmj.tensor.Tensor;
  * (wd/2)·Σ‖θ‖² over all parameters: the same gradient, so the same updates; the logged loss is
  * theirs plus that term (logged apart as {@code weight_decay}).
  *
- * <p>Departures: only the FAC task (MMRec's FD and FM branches read the config key
- * {@code data.input.dataset}, which MMRec does not provide, so they fail there; the authors' FD/FM
- * are not ported); their {@code mm_fusion_mode 'mean'} is not offered (in both repositories it
+ * <p>Departures: FAC and FD only (MMRec's FD and FM branches read the config key
+ * {@code data.input.dataset}, which MMRec does not provide, so they fail there; FD follows the
+ * authors' file, pinned by {@code SlmrecAuthorsParityTest}; the authors' FM and FD+FM, which mask a
+ * random input with numpy's generator, are not ported); their {@code mm_fusion_mode 'mean'} is not offered (in both repositories it
  * feeds d-wide rows into the (M+1)·d-wide fusion Linear and fails); scores are the dot products
  * (theirs apply a sigmoid: the same ranking) of the <em>current</em> parameters, where MMRec's
  * {@code full_sort_predict} reads the tables cached by the last training batch's forward (one
@@ -81,7 +88,8 @@ import org.diffmmj.tensor.Tensor;
  * table averaged by torch_scatter) is not available: our TikTok has no text.
  *
  * <p>Defaults: MMRec's {@code SLMRec.yaml} ({@code recdim 64}, {@code layer_num 3},
- * {@code temp 0.2}, {@code weight_decay 1e-4}, {@code init xavier}, {@code adj_type pre}; the
+ * {@code temp 0.2}, {@code weight_decay 1e-4}, {@code ssl_task FAC}, {@code dropout_rate 0.3},
+ * {@code init xavier}, {@code adj_type pre}; the
  * grids {@code ssl_alpha [0.01, …]}, {@code ssl_temp [0.1, …]}, {@code learning_rate [0.0001, …]}
  * give their first values; {@code reg} is a grid key its code never reads) and {@code overall.yaml}
  * (batch 2048). The {@code tiktok} preset is the authors' {@code conf/SLMRec.properties}, which
@@ -106,8 +114,17 @@ public final class Slmrec extends Module implements Recommender {
             @Key(doc = "Temperature of the main in-batch InfoNCE", min = 0, minExclusive = true) float temp,
             @Key(doc = "Temperature of the FAC InfoNCE terms", min = 0, minExclusive = true) float sslTemp,
             @Key(doc = "Weight of the FAC self-supervised loss", min = 0) float sslAlpha,
-            @Key(doc = "Adam's weight decay (as (wd/2)·Σ‖θ‖² in the loss: the same gradient)", min = 0) float weightDecay) {
-        public static final Config DEFAULTS = new Config(64, 3, 0.2f, 0.1f, 0.01f, 1e-4f);
+            @Key(doc = "Adam's weight decay (as (wd/2)·Σ‖θ‖² in the loss: the same gradient)", min = 0) float weightDecay,
+            @Key(doc = "Self-supervised task: FAC (fine and coarse modality contrast) or FD (feature dropout views)",
+                    choices = {"FAC", "FD"}) String sslTask,
+            @Key(doc = "Dropout rate of the FD task's views", min = 0, max = 1, maxExclusive = true) float dropoutRate) {
+        public static final Config DEFAULTS = new Config(64, 3, 0.2f, 0.1f, 0.01f, 1e-4f, "FAC", 0.3f);
+    }
+
+    /** Applies one dropout of the FD task's views (training: inverted dropout from the epoch's stream). */
+    @FunctionalInterface
+    public interface Dropper {
+        Var apply(Tape tape, Var x);
     }
 
     public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
@@ -152,7 +169,8 @@ public final class Slmrec extends Module implements Recommender {
             stages.add(new int[] {stage});
             lastStage = Math.max(lastStage, stage);
         }
-        for (int k = 0; k <= lastStage; k++) {
+        boolean fac = config.sslTask().equals("FAC");
+        for (int k = 0; fac && k <= lastStage; k++) {
             String name = k < CHAIN.length ? CHAIN[k] : "g_chain_" + (k + 1);
             int in = k <= 2 ? d : half;
             chain.add(register(xavierLinear(name, in, width(k, d), rng)));
@@ -163,7 +181,7 @@ public final class Slmrec extends Module implements Recommender {
             String letter = stage < SLOT_LETTER.length ? SLOT_LETTER[stage] : f.name();
             Linear dense = register(xavierLinear(letter + "_dense", f.cols(), d, rng));
             String mapName = stage < STAGE.length ? STAGE[stage] : "g_" + f.name() + "_" + (stage + 1);
-            Linear map = register(xavierLinear(mapName, d, width(stage, d), rng));
+            Linear map = fac ? register(xavierLinear(mapName, d, width(stage, d), rng)) : null;
             inputs.add(new Input(f.name(), rowNormalized(f), dense, stage, map));
         }
         int fused = d * (inputs.size() + 1);
@@ -253,14 +271,41 @@ public final class Slmrec extends Module implements Recommender {
 
     @Override
     public LossTerms batchLoss(Tape tape, Batch batch, EpochContext context) {
-        PositiveBatch b = batch.as(PositiveBatch.class);
-        List<Var> all = propagated(tape, embeddingUser.all(tape), embeddingItem.all(tape));
+        Rng rng = context.rng();
+        float p = config.dropoutRate();
+        return batchLoss(tape, batch.as(PositiveBatch.class), (t, x) -> p > 0 ? t.dropout(x, p, rng) : x);
+    }
+
+    /**
+     * The batch loss with the FD task's dropouts applied by {@code dropper} (in their order: per
+     * input — ID, then the modalities in stage order — per layer, view 1's then view 2's); FAC draws nothing.
+     */
+    public LossTerms batchLoss(Tape tape, PositiveBatch b, Dropper dropper) {
+        Var userTable = embeddingUser.all(tape);
+        Var itemTable = embeddingItem.all(tape);
+        List<Var> all = propagated(tape, userTable, itemTable);
         int[] itemRows = Indices.offset(b.positives(), users);
         int[] diagonal = identity(b.size());
         Var u = fused(tape, userAfterGcn, all, b.users());
         Var p = fused(tape, itemAfterGcn, all, itemRows);
         Var main = tape.infoNce(tape.rowL2Normalize(u, 1e-12f), tape.rowL2Normalize(p, 1e-12f), diagonal, config.temp());
-        // FAC: the ID side down the chain, each present stage against its modality.
+        Var ssl = config.sslTask().equals("FAC") ? fac(tape, all, itemRows, diagonal)
+                : featureDropout(tape, userTable, itemTable, b, itemRows, diagonal, dropper);
+        Var sslTerm = tape.scale(ssl, config.sslAlpha());
+        Var total = tape.add(main, sslTerm);
+        if (config.weightDecay() > 0) {
+            List<Var> params = new ArrayList<>();
+            for (Parameter q : parameters()) {
+                params.add(tape.param(q));
+            }
+            Var decay = tape.scale(Losses.squaredNorm(tape, params.toArray(Var[]::new)), config.weightDecay() / 2);
+            return LossTerms.of(tape.add(total, decay), "infonce", main, "ssl", sslTerm, "weight_decay", decay);
+        }
+        return LossTerms.of(total, "infonce", main, "ssl", sslTerm);
+    }
+
+    /** fac: the ID side down the chain, each present stage against its modality. */
+    private Var fac(Tape tape, List<Var> all, int[] itemRows, int[] diagonal) {
         Var x = tape.gatherRows(all.get(0), itemRows);
         Var ssl = null;
         for (int k = 0; k < chain.size(); k++) {
@@ -274,17 +319,51 @@ public final class Slmrec extends Module implements Recommender {
                 }
             }
         }
-        Var sslTerm = tape.scale(ssl, config.sslAlpha());
-        Var total = tape.add(main, sslTerm);
-        if (config.weightDecay() > 0) {
-            List<Var> params = new ArrayList<>();
-            for (Parameter q : parameters()) {
-                params.add(tape.param(q));
-            }
-            Var decay = tape.scale(Losses.squaredNorm(tape, params.toArray(Var[]::new)), config.weightDecay() / 2);
-            return LossTerms.of(tape.add(total, decay), "infonce", main, "ssl", sslTerm, "weight_decay", decay);
+        return ssl;
+    }
+
+    /**
+     * feature_dropout: two views of every input's propagation with dropout after each layer, fused
+     * as the main path; in-batch InfoNCE between the views' normalised users and between their
+     * items. As theirs, view 1 averages the start with view 2's chain of layers and vice versa
+     * (their lists are crossed; the two chains are alike in distribution, so this changes nothing).
+     */
+    private Var featureDropout(Tape tape, Var userTable, Var itemTable, PositiveBatch b, int[] itemRows,
+                               int[] diagonal, Dropper dropper) {
+        List<Var> starts = new ArrayList<>();
+        starts.add(itemTable);
+        for (Input in : inputs) {
+            starts.add(in.dense().forward(tape, tape.constant(in.features())));
         }
-        return LossTerms.of(total, "infonce", main, "ssl", sslTerm);
+        List<Var> users1 = new ArrayList<>();
+        List<Var> users2 = new ArrayList<>();
+        List<Var> items1 = new ArrayList<>();
+        List<Var> items2 = new ArrayList<>();
+        float scale = 1f / (config.layerNum() + 1);
+        for (Var x : starts) {
+            Var start = tape.concatRows(userTable, x);
+            Var chain1 = start;
+            Var chain2 = start;
+            Var sum1 = start;
+            Var sum2 = start;
+            for (int l = 0; l < config.layerNum(); l++) {
+                chain1 = dropper.apply(tape, tape.spmm(normAdj, chain1));
+                chain2 = dropper.apply(tape, tape.spmm(normAdj, chain2));
+                sum2 = tape.add(sum2, chain1);
+                sum1 = tape.add(sum1, chain2);
+            }
+            Var view1 = tape.scale(sum1, scale);
+            Var view2 = tape.scale(sum2, scale);
+            users1.add(tape.gatherRows(view1, b.users()));
+            users2.add(tape.gatherRows(view2, b.users()));
+            items1.add(tape.gatherRows(view1, itemRows));
+            items2.add(tape.gatherRows(view2, itemRows));
+        }
+        Var u1 = tape.rowL2Normalize(fused(tape, userAfterGcn, users1, null), 1e-12f);
+        Var u2 = tape.rowL2Normalize(fused(tape, userAfterGcn, users2, null), 1e-12f);
+        Var i1 = tape.rowL2Normalize(fused(tape, itemAfterGcn, items1, null), 1e-12f);
+        Var i2 = tape.rowL2Normalize(fused(tape, itemAfterGcn, items2, null), 1e-12f);
+        return tape.add(tape.infoNce(u1, u2, diagonal, config.sslTemp()), tape.infoNce(i1, i2, diagonal, config.sslTemp()));
     }
 
     @Override

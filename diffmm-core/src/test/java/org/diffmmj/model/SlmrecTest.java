@@ -7,7 +7,13 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import org.diffmmj.autograd.GradCheck;
+import org.diffmmj.autograd.Tape;
 import org.diffmmj.data.Dataset;
+import org.diffmmj.data.TestData;
+import org.diffmmj.nn.Tapes;
+import org.diffmmj.sampling.Batch;
+import org.diffmmj.tensor.BufferPool;
 import org.diffmmj.data.FeatureMatrix;
 import org.diffmmj.data.IdMapping;
 import org.diffmmj.data.Interactions;
@@ -77,6 +83,25 @@ class SlmrecTest {
         assertThat(s.get("g_chain_4.weight")).containsExactly(32, 32);
         assertThat(s.get("g_depth_4.weight")).containsExactly(64, 32);
         assertThat(s.get("embedding_item_after_GCN.weight")).containsExactly(5 * 64, 64);
+    }
+
+    /** FD: the masks replay from the context's stream, and the loss with them is differentiated correctly. */
+    @Test
+    void featureDropoutIsReplayedFromTheStreamAndDifferentiable() {
+        Dataset d = TestData.synthetic(36, 28, 11);
+        Slmrec m = new Slmrec(d, new Slmrec.Config(4, 2, 0.2f, 0.5f, 0.3f, 1e-4f, "FD", 0.3f), new Rng(1));
+        assertThat(shapes(m).keySet()).noneMatch(k -> k.startsWith("g_"));
+        Batch b = m.batchSource(d.train()).epoch(16, new Rng(2)).get(0);
+        try (Tape tape = Tape.noGrad(new BufferPool())) {
+            float a = m.batchLoss(tape, b, context(7)).total().value().get(0, 0);
+            assertThat(m.batchLoss(tape, b, context(7)).total().value().get(0, 0)).isEqualTo(a);
+            assertThat(m.batchLoss(tape, b, context(8)).total().value().get(0, 0)).isNotEqualTo(a);
+        }
+        GradCheck.check(m.parameters(), tape -> m.batchLoss(tape, b, context(7)).total(), 2e-3f, 3e-2);
+    }
+
+    private static EpochContext context(long seed) {
+        return new EpochContext(0, new Rng(seed), 16, new Tapes(), new PhaseTimer());
     }
 
     @Test

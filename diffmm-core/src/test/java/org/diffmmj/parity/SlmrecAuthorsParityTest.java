@@ -39,11 +39,12 @@ class SlmrecAuthorsParityTest {
     private static final List<String> CANCELLING = List.of("g_v_iv", "g_a_iva", "g_t_ivat");
 
     private final Fixture fx = new Fixture("slmrec_authors");
+    private final Fixture fd = new Fixture("slmrec_authors_fd");
 
     private Slmrec model() {
         Slmrec m = new Slmrec(fx.multiModalDataset("audio", "image", "text"), new Slmrec.Config(fx.integer("dim"),
                 fx.integer("layer_num"), (float) fx.scalar("temp"), (float) fx.scalar("ssl_temp"),
-                (float) fx.scalar("ssl_alpha"), 0f), new Rng(3));
+                (float) fx.scalar("ssl_alpha"), 0f, "FAC", 0.3f), new Rng(3));
         Map<String, Parameter> p = Fixture.byName(m.parameters());
         assertThat(p).hasSize(2 + 2 * LINEARS.size());
         for (String t : new String[] {"embedding_user", "embedding_item"}) {
@@ -55,6 +56,54 @@ class SlmrecAuthorsParityTest {
         }
         assertThat(m.modalities()).containsExactly("image", "audio", "text");
         return m;
+    }
+
+    /** The FD task's model: no FAC maps (theirs builds them for FAC only). */
+    private Slmrec fdModel() {
+        Slmrec m = new Slmrec(fd.multiModalDataset("audio", "image", "text"), new Slmrec.Config(fd.integer("dim"),
+                fd.integer("layer_num"), (float) fd.scalar("temp"), (float) fd.scalar("ssl_temp"),
+                (float) fd.scalar("ssl_alpha"), 0f, "FD", (float) fd.scalar("dropout_rate")), new Rng(3));
+        Map<String, Parameter> p = Fixture.byName(m.parameters());
+        List<String> linears = LINEARS.stream().filter(t -> !t.startsWith("g_")).toList();
+        assertThat(p).hasSize(2 + 2 * linears.size());
+        for (String t : new String[] {"embedding_user", "embedding_item"}) {
+            load(p.get(t), fd.tensor(t));
+        }
+        for (String t : linears) {
+            load(p.get(t + ".weight"), fd.transposed(t + "_weight"));
+            load(p.get(t + ".bias"), fd.tensor(t + "_bias"));
+        }
+        return m;
+    }
+
+    /**
+     * FD with their dropout masks (16: ID, v, a, t × 2 layers × 2 views, in their order): the
+     * InfoNCE between the two views' users and items, and every gradient.
+     */
+    @Test
+    void featureDropoutWithTheirMasksMatchesTheirs() {
+        Slmrec model = fdModel();
+        PositiveBatch b = new PositiveBatch(fd.ints("batch_users"), fd.ints("batch_positives"));
+        int n = fd.integer("masks");
+        assertThat(n).isEqualTo(16);
+        int[] next = {0};
+        try (Tape tape = new Tape(new BufferPool())) {
+            LossTerms terms = model.batchLoss(tape, b, (t, x) -> t.mul(x, t.constant(fd.tensor("mask_" + next[0]++))));
+            assertThat(next[0]).isEqualTo(n);
+            Map<String, Double> parts = terms.partValues();
+            assertClose("slmrec FD (authors) in-batch InfoNCE", parts.get("infonce"), fd.scalar("infonce"), RTOL);
+            assertClose("slmrec FD (authors) ssl_alpha * views InfoNCE", parts.get("ssl"), fd.scalar("ssl"), RTOL);
+            assertClose("slmrec FD (authors) loss", terms.total().value().get(0, 0), fd.scalar("loss"), RTOL);
+            tape.backward(terms.total());
+            Map<String, Parameter> p = Fixture.byName(model.parameters());
+            for (String t : new String[] {"embedding_user", "embedding_item"}) {
+                assertGrad(p.get(t), fd.tensor("grad_" + t));
+            }
+            for (String t : LINEARS.stream().filter(t -> !t.startsWith("g_")).toList()) {
+                assertGrad(p.get(t + ".weight"), fd.transposed("grad_" + t + "_weight"));
+                assertGrad(p.get(t + ".bias"), fd.tensor("grad_" + t + "_bias"));
+            }
+        }
     }
 
     @Test

@@ -44,7 +44,7 @@ class SlmrecParityTest {
     private Slmrec model() {
         Slmrec m = new Slmrec(fx.multiModalDataset("image", "text"), new Slmrec.Config(fx.integer("dim"),
                 fx.integer("layer_num"), (float) fx.scalar("temp"), (float) fx.scalar("ssl_temp"),
-                (float) fx.scalar("ssl_alpha"), (float) fx.scalar("weight_decay")), new Rng(3));
+                (float) fx.scalar("ssl_alpha"), (float) fx.scalar("weight_decay"), "FAC", 0.3f), new Rng(3));
         Map<String, Parameter> p = Fixture.byName(m.parameters());
         assertThat(p).hasSize(2 + 2 * LINEARS.size());
         for (String t : new String[] {"embedding_user", "embedding_item"}) {
