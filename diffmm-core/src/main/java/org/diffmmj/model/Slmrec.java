@@ -31,8 +31,7 @@ import org.diffmmj.tensor.Tensor;
 /**
  * SLMRec (Tao, Liu, Xia, Wang, Yang, Huang, Chua, "Self-supervised Learning for Multimedia
  * Recommendation", IEEE TMM 2022) with its fine-and-coarse-grained (FAC) task (default) or its
- * feature-dropout (FD) task, as
- * enoche/MMRec@e775373 {@code src/models/slmrec.py} computes it ({@code compute},
+ * feature-dropout (FD) task, as enoche/MMRec@e775373 {@code src/models/slmrec.py} computes it ({@code compute},
  * {@code infonce}, {@code fac}, {@code calculate_loss}) and, where MMRec drops a modality, as the
  * authors' zltao/SLMRec@0c05a1d {@code models/SLMRec.py} does. Pinned by {@code SlmrecParityTest}
  * (MMRec's file, image + text) and {@code SlmrecAuthorsParityTest} (the authors' file, image + audio + text).
@@ -79,8 +78,8 @@ import org.diffmmj.tensor.Tensor;
  * <p>Departures: FAC and FD only (MMRec's FD and FM branches read the config key
  * {@code data.input.dataset}, which MMRec does not provide, so they fail there; FD follows the
  * authors' file, pinned by {@code SlmrecAuthorsParityTest}; the authors' FM and FD+FM, which mask a
- * random input with numpy's generator, are not ported); their {@code mm_fusion_mode 'mean'} is not offered (in both repositories it
- * feeds d-wide rows into the (M+1)·d-wide fusion Linear and fails); scores are the dot products
+ * random input with numpy's generator, are not ported); their {@code mm_fusion_mode 'mean'} is not
+ * offered (in both repositories it feeds d-wide rows into the (M+1)·d-wide fusion Linear and fails); scores are the dot products
  * (theirs apply a sigmoid: the same ranking) of the <em>current</em> parameters, where MMRec's
  * {@code full_sort_predict} reads the tables cached by the last training batch's forward (one
  * Adam step behind); the fusion Linears run on the batch rows only (row-wise: the same values and
