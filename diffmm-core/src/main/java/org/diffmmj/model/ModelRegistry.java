@@ -31,6 +31,9 @@ public final class ModelRegistry {
         register(Lattice.DEFINITION);
         register(Mmgcn.DEFINITION);
         register(Grcn.DEFINITION);
+        register(Bm3.DEFINITION);
+        register(Slmrec.DEFINITION);
+        register(Clcrec.DEFINITION);
     }
 
     private ModelRegistry() {

@@ -43,6 +43,42 @@ public final class BatchSources {
         };
     }
 
+    /**
+     * Every training interaction once with {@code k} negatives drawn uniformly, with replacement,
+     * from {@code pool} (item ids) less the user's training items: CLCRec draws its negatives
+     * among the warm items only. A user with no negative in the pool is refused.
+     */
+    public static BatchSource negatives(Interactions train, int k, int[] pool) {
+        if (k < 1) {
+            throw new IllegalArgumentException("negatives per positive must be >= 1, got " + k);
+        }
+        int[] candidates = pool.clone();
+        boolean[] member = new boolean[train.items()];
+        int distinct = 0;
+        for (int item : candidates) {
+            distinct += member[item] ? 0 : 1;
+            member[item] = true;
+        }
+        int[] taken = new int[train.users()];
+        int[] pairUsers = train.pairUsers();
+        int[] pairItems = train.pairItems();
+        for (int e = 0; e < pairUsers.length; e++) {
+            taken[pairUsers[e]] += member[pairItems[e]] ? 1 : 0;
+        }
+        for (int u = 0; u < taken.length; u++) {
+            if (train.userDegree(u) > 0 && taken[u] >= distinct) {
+                throw new IllegalArgumentException("user " + u + " interacted with every item of the negative pool");
+            }
+        }
+        return (batchSize, rng) -> {
+            List<NegativesBatch> out = new ArrayList<>();
+            for (Drawn d : interactions(train, batchSize, rng, k, candidates)) {
+                out.add(new NegativesBatch(d.users, d.positives, d.negatives, k));
+            }
+            return out;
+        };
+    }
+
     /** Every training interaction once, in shuffled order, without negatives. */
     public static BatchSource positives(Interactions train) {
         return (batchSize, rng) -> {
@@ -74,6 +110,11 @@ public final class BatchSources {
 
     /** Shuffled interactions, each followed by its k negatives in the random stream. */
     private static List<Drawn> interactions(Interactions train, int batchSize, Rng rng, int k) {
+        return interactions(train, batchSize, rng, k, null);
+    }
+
+    /** As above, the negatives drawn from {@code pool} (all items when null). */
+    private static List<Drawn> interactions(Interactions train, int batchSize, Rng rng, int k, int[] pool) {
         requireBatchSize(batchSize);
         int n = train.size();
         int[] pairUsers = train.pairUsers();
@@ -95,7 +136,7 @@ public final class BatchSources {
                 for (int j = 0; j < k; j++) {
                     int item;
                     do {
-                        item = rng.nextInt(items);
+                        item = pool == null ? rng.nextInt(items) : pool[rng.nextInt(pool.length)];
                     } while (train.contains(u, item));
                     neg[b * k + j] = item;
                 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -49,6 +50,9 @@ class ModelContractTest {
 
     private static final Dataset DATA = TestData.synthetic(36, 28, 11);
 
+    /** Models whose whole loss is measured against detached targets (checked in their own tests). */
+    private static final java.util.Set<String> STOP_GRADIENT_TARGETS = java.util.Set.of("bm3");
+
     @TempDir
     Path dir;
 
@@ -80,6 +84,14 @@ class ModelContractTest {
         if (d.schema().key("dims").isPresent()) {
             values.put("dims", "8");
         }
+        // CLCRec: 512 negatives per interaction make every finite difference cost 8k rows (4 keep the
+        // check quick), and its 256 leaky-ReLU encoder units straddle kinks as NGCF's do (see above).
+        if (d.schema().key("num_neg").isPresent()) {
+            values.put("num_neg", 4);
+        }
+        if (d.schema().key("encoder_hidden").isPresent()) {
+            values.put("encoder_hidden", 8);
+        }
         return d.config(null, values);
     }
 
@@ -99,6 +111,10 @@ class ModelContractTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void batchLossGradientsMatchFiniteDifferences(String name) {
+        // BM3 compares every online row with a detached (stop-gradient) target: moving a weight moves
+        // the target as well, which its gradient leaves out by design, so finite differences of the
+        // loss are not its gradient. Bm3Test checks it with the targets held fixed, Bm3ParityTest against torch.
+        Assumptions.assumeFalse(STOP_GRADIENT_TARGETS.contains(name), name + ": stop-gradient targets, see its own test");
         try (Recommender model = build(name, 3)) {
             EpochContext warmup = context();
             model.beforeEpoch(warmup);

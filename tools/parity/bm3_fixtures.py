@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""BM3 parity fixtures from MMRec's implementation (enoche/MMRec src/models/bm3.py, the same file as
+enoche/BM3's apart from its header).
+
+Usage: /usr/bin/python3 tools/parity/bm3_fixtures.py GIT_DIR [OUT_DIR]
+GIT_DIR: git directory of enoche/MMRec; OUT_DIR defaults to diffmm-core/src/test/resources/parity/bm3.
+
+Their target views are F.dropout of the detached online tables. The module's F is replaced by a shim
+whose dropout multiplies by masks drawn here (keep with probability 1-p, survivors scaled by 1/(1-p),
+F.dropout's definition) and written out, so that the Java test applies the same masks; everything else
+runs as published.
+"""
+import importlib
+import os
+import sys
+import types
+
+import torch
+import torch.nn.functional as torch_F
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+import mmrec_multimodal as mm  # noqa: E402
+
+N_LAYERS, DROPOUT, REG, CL = 2, 0.3, 0.1, 2.0
+# calculate_loss drops its targets in this order
+VIEWS = ['users', 'items', 'text', 'image']
+
+
+def main():
+    git_dir = sys.argv[1]
+    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
+                                                                  'resources', 'parity', 'bm3')
+    ref = extract(git_dir, ['src/models/bm3.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
+                            'src/common/init.py'], strip_cuda=False)
+    sys.path.insert(0, os.path.join(ref, 'src'))
+    bm3 = importlib.import_module('models.bm3')
+    torch.manual_seed(mm.SEED)
+    torch.set_num_threads(1)
+    cfg = mm.config(feat_embed_dim=mm.DIM, n_layers=N_LAYERS, dropout=DROPOUT, reg_weight=REG, cl_weight=CL)
+    model = bm3.BM3(cfg, mm.Dataset(mm.interaction_matrix()))
+
+    masks = []
+
+    def recorded_dropout(x, p):
+        assert p == DROPOUT
+        mask = (torch.rand(x.shape) >= p).float() / (1 - p)
+        masks.append(mask)
+        return x * mask
+
+    bm3.F = types.SimpleNamespace(dropout=recorded_dropout)
+
+    out = FixtureWriter(out_dir)
+    out.put('reference', {'repository': 'enoche/MMRec', 'commit': git_head(git_dir), 'torch': torch.__version__,
+                          'files': 'src/models/bm3.py, src/common/{abstract_recommender,loss,init}.py'})
+    image, text = mm.features()
+    mm.write_common(out, image, text)
+    for k, v in (('n_layers', N_LAYERS), ('dropout', DROPOUT), ('reg_weight', REG), ('cl_weight', CL)):
+        out.put(k, v)
+    for name in ('user_embedding', 'item_id_embedding', 'image_embedding', 'text_embedding'):
+        out.array(name, getattr(model, name).weight)
+    for name in ('predictor', 'image_trs', 'text_trs'):
+        out.array(name + '_weight', getattr(model, name).weight); out.array(name + '_bias', getattr(model, name).bias)
+    out.array('norm_adj_dense', model.norm_adj.to_dense())
+    u_on, i_on = model.forward()
+    out.array('online_users', u_on); out.array('online_items', i_on)
+    b = mm.batch()[:2]  # use_neg_sampling False: (users, items)
+    scores = model.full_sort_predict([torch.arange(mm.USERS)])
+    out.array('scores', scores)
+
+    loss = model.calculate_loss(b)
+    assert len(masks) == 4
+    for v, m in zip(VIEWS, masks):
+        out.array('mask_' + v, m)
+    # the three parts, recomputed from the same tables and masks
+    with torch.no_grad():
+        cos = torch_F.cosine_similarity
+        users, items = b
+        ut, it = (u_on * masks[0])[users], (i_on * masks[1])[items]
+        pu, pi = model.predictor(u_on)[users], model.predictor(i_on)[items]
+        ui = (1 - cos(pu, it, dim=-1).mean()) + (1 - cos(pi, ut, dim=-1).mean())
+        reg = REG * (u_on.norm() + i_on.norm()) / mm.ITEMS
+        cl = 0
+        for name, m in (('text', masks[2]), ('image', masks[3])):
+            f = getattr(model, name + '_trs')(getattr(model, name + '_embedding').weight)
+            pf = model.predictor(f)[items]
+            cl = cl + (1 - cos(pf, it, dim=-1).mean()) + (1 - cos(pf, (f * m)[items], dim=-1).mean())
+        cl = CL * cl
+    assert torch.allclose(loss, ui + reg + cl, atol=1e-6), (loss, ui + reg + cl)
+    out.scalar('loss', loss); out.scalar('ui', ui); out.scalar('reg', reg); out.scalar('cl', cl)
+    model.zero_grad()
+    loss.backward()
+    for name in ('user_embedding', 'item_id_embedding', 'image_embedding', 'text_embedding'):
+        out.array('grad_' + name, getattr(model, name).weight.grad)
+    for name in ('predictor', 'image_trs', 'text_trs'):
+        out.array('grad_' + name + '_weight', getattr(model, name).weight.grad)
+        out.array('grad_' + name + '_bias', getattr(model, name).bias.grad)
+    out.close()
+    print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
+
+
+if __name__ == '__main__':
+    main()

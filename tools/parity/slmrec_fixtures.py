@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""SLMRec parity fixtures from MMRec's implementation (enoche/MMRec src/models/slmrec.py, FAC task).
+
+Usage: /usr/bin/python3 tools/parity/slmrec_fixtures.py GIT_DIR [OUT_DIR]
+GIT_DIR: git directory of enoche/MMRec; OUT_DIR defaults to diffmm-core/src/test/resources/parity/slmrec.
+
+slmrec.py imports torch_scatter and sklearn, which its FAC path never uses: both are stubbed. Image (5 wide)
+and text (3 wide) features, as the other multi-modal fixtures (mmrec_multimodal.py).
+"""
+import importlib
+import os
+import sys
+
+import torch
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+import mmrec_multimodal as mm  # noqa: E402
+
+LAYERS, TEMP, SSL_TEMP, SSL_ALPHA, WEIGHT_DECAY = 2, 0.2, 0.5, 0.3, 1e-4
+PARAMS = ['embedding_user', 'embedding_item', 'v_dense', 't_dense', 'embedding_item_after_GCN',
+          'embedding_user_after_GCN', 'g_i_iv', 'g_v_iv', 'g_iv_iva', 'g_iva_ivat', 'g_t_ivat']
+
+
+class CsrDataset(mm.Dataset):
+    def inter_matrix(self, form='coo'):
+        assert form == 'csr'
+        return self.mat.tocsr()
+
+
+def main():
+    git_dir = sys.argv[1]
+    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
+                                                                  'resources', 'parity', 'slmrec')
+    ref = extract(git_dir, ['src/models/slmrec.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
+                            'src/common/init.py'], strip_cuda=False)
+    sys.path.insert(0, os.path.join(ref, 'src'))
+    stub_module('torch_scatter', scatter=None)
+    stub_module('sklearn'); stub_module('sklearn.cluster', KMeans=None)
+    slmrec = importlib.import_module('models.slmrec')
+    torch.manual_seed(mm.SEED)
+    torch.set_num_threads(1)
+    cfg = mm.config(recdim=mm.DIM, layer_num=LAYERS, mm_fusion_mode='concat', temp=TEMP, ssl_task='FAC',
+                    ssl_temp=SSL_TEMP, ssl_alpha=SSL_ALPHA, init='xavier', adj_type='pre', weight_decay=WEIGHT_DECAY)
+    model = slmrec.SLMRec(cfg, CsrDataset(mm.interaction_matrix()))
+
+    out = FixtureWriter(out_dir)
+    out.put('reference', {'repository': 'enoche/MMRec', 'commit': git_head(git_dir), 'torch': torch.__version__,
+                          'files': 'src/models/slmrec.py, src/common/{abstract_recommender,loss,init}.py'})
+    image, text = mm.features()
+    mm.write_common(out, image, text)
+    for k, v in (('layer_num', LAYERS), ('temp', TEMP), ('ssl_temp', SSL_TEMP), ('ssl_alpha', SSL_ALPHA),
+                 ('weight_decay', WEIGHT_DECAY)):
+        out.put(k, v)
+    named = dict(model.named_parameters())
+    for name in PARAMS:
+        if name in ('embedding_user', 'embedding_item'):
+            out.array(name, named[name + '.weight'])
+        else:
+            out.array(name + '_weight', named[name + '.weight']); out.array(name + '_bias', named[name + '.bias'])
+    out.array('norm_adj_dense', model.norm_adj.to_dense())
+    users, items = model.compute()
+    out.array('scoring_users', users); out.array('scoring_items', items)
+    b = mm.batch()[:2]  # (users, items); SLMRec reads no negatives
+    main_loss = model.infonce(b[0], b[1])
+    ssl = model.compute_ssl(b[0], b[1])
+    loss = model.calculate_loss(b)
+    assert torch.allclose(loss, main_loss + SSL_ALPHA * ssl)
+    out.scalar('loss', loss); out.scalar('infonce', main_loss); out.scalar('ssl', SSL_ALPHA * ssl)
+    model.zero_grad()
+    loss.backward()
+    assert model.g_a_iva.weight.grad is None  # MMRec's audio stage is commented out
+    for name in PARAMS:
+        if name in ('embedding_user', 'embedding_item'):
+            out.array('grad_' + name, named[name + '.weight'].grad)
+        else:
+            out.array('grad_' + name + '_weight', named[name + '.weight'].grad)
+            out.array('grad_' + name + '_bias', named[name + '.bias'].grad)
+    out.close()
+    print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
+
+
+if __name__ == '__main__':
+    main()
