@@ -3,9 +3,6 @@ package org.diffmmj.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -44,22 +41,7 @@ class ExperimentCommandsTest {
     }
 
     private static String[] run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream o = System.out;
-        PrintStream e = System.err;
-        int rc;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            var cl = Main.commandLine();
-            cl.setErr(new java.io.PrintWriter(System.err, true));
-            rc = cl.execute(args);
-        } finally {
-            System.setOut(o);
-            System.setErr(e);
-        }
-        return new String[] {Integer.toString(rc), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+        return CliRunner.run(args);
     }
 
     private static String beforeRuns(Path md) throws Exception {

@@ -7,14 +7,10 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+
+import org.diffmmj.util.IoErrors;
 
 /**
  * How every data reader opens a file: regular files only (a FIFO or device would block or never
@@ -128,28 +124,9 @@ public final class DataFiles {
         return new IOException("cannot " + action + " " + file + ": " + reason(e), e);
     }
 
-    /** The reason of an I/O failure, without the path the JDK puts in front of it. */
+    /** The reason of an I/O failure, without the path the JDK puts in front of it ({@link IoErrors#reason}). */
     public static String reason(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file or directory";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileAlreadyExistsException) {
-            return "already exists";
-        }
-        if (e instanceof DirectoryNotEmptyException) {
-            return "directory not empty";
-        }
-        if (e instanceof NotDirectoryException) {
-            return "not a directory";
-        }
-        if (e instanceof FileSystemException fse && fse.getReason() != null) {
-            return fse.getReason();
-        }
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName().replace("Exception", " error") : m;
+        return IoErrors.reason(e);
     }
 
     /** At most {@code max} characters of a value for an error message, quoted, control characters escaped. */

@@ -307,7 +307,7 @@ class DataReadersHardeningTest {
                 .isEqualTo("cannot read /x/y.npy: permission denied");
         assertThat(DataFiles.failure(Path.of("/x"), "write",
                 new java.nio.file.FileSystemException("/x", null, "No space left on device")).getMessage())
-                .isEqualTo("cannot write /x: No space left on device");
+                .isEqualTo("cannot write /x: no space left on device");
         Path sub = Files.createDirectory(dir.resolve("image_feat.npy"));
         assertThatThrownBy(() -> NpyIO.read(sub)).hasMessageContaining("not a regular file (a directory)");
         assertThatThrownBy(() -> NpyIO.read(dir.resolve("none.npy"))).hasMessageContaining("none.npy: missing (no such file)");
