@@ -11,7 +11,6 @@ centroids and FIXED cluster assignments (drawn here with a seeded generator), so
 code runs (normalising the centroids, reshaping the assignments) on known k-means output; the Java side feeds the
 same raw output to Ncl.setPrototypes. Our k-means itself is tested on hand cases (KMeansTest).
 """
-import importlib
 import os
 import sys
 
@@ -20,7 +19,8 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import (FixtureWriter, RecBoleDataset, git_head, import_recbole_model,  # noqa: E402
+                           SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_TRAIN)
 
 SEED = 421
 USERS, ITEMS, DIM = 7, 9, 4
@@ -33,33 +33,7 @@ REG, SSL_TEMP, SSL_REG, ALPHA, PROTO_REG = 1e-2, 0.2, 0.05, 0.7, 0.03
 N_LAYERS, HYPER_LAYERS = 3, 1
 N_LAYERS_B, HYPER_LAYERS_B = 1, 2
 NUM_CLUSTERS = 3
-# item 8 has no training interaction: its row of the normalised graph is empty
-TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
-         (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
-BATCH_USERS = [0, 4, 2, 4, 6, 3]
-BATCH_POS = [3, 1, 5, 5, 6, 0]
-BATCH_NEG = [5, 7, 8, 2, 1, 4]
-
-
-class Names:
-    """recbole.utils' enums as the modules use them at import: any member is its own name."""
-
-    def __getattr__(self, name):
-        return name
-
-
-class Dataset:
-    """What GeneralRecommender and NCL read from RecBole's dataset."""
-
-    def __init__(self, mat):
-        self.mat = mat
-
-    def num(self, field):
-        return {'user_id': USERS, 'item_id': ITEMS}[field]
-
-    def inter_matrix(self, form='coo'):
-        assert form == 'coo'
-        return self.mat
+TRAIN, BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_TRAIN, SMALL_BATCH_USERS, SMALL_BATCH_POS, SMALL_BATCH_NEG
 
 
 class FakeFaiss:
@@ -96,15 +70,9 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
                                                                   'parity', 'ncl')
-    files = ['recbole/model/general_recommender/ncl.py', 'recbole/model/abstract_recommender.py',
-             'recbole/model/layers.py', 'recbole/model/init.py', 'recbole/model/loss.py']
-    ref = extract(git_dir, files, strip_cuda=False)
-    sys.path.insert(0, ref)
-    stub_module('recbole.utils', ModelType=Names(), InputType=Names(), FeatureSource=Names(), FeatureType=Names(),
-                set_color=lambda text, color: text)
     fake = FakeFaiss()
     sys.modules['faiss'] = fake
-    ncl = importlib.import_module('recbole.model.general_recommender.ncl')
+    ncl, files = import_recbole_model(git_dir, 'ncl')
     import scipy.sparse as sp
 
     torch.manual_seed(SEED)
@@ -135,7 +103,7 @@ def main():
 
     for tag, (n_layers, hyper_layers) in (('a', (N_LAYERS, HYPER_LAYERS)), ('b', (N_LAYERS_B, HYPER_LAYERS_B))):
         cfg = config(n_layers, hyper_layers)
-        model = ncl.NCL(cfg, Dataset(mat))
+        model = ncl.NCL(cfg, RecBoleDataset(mat))
         out.put(tag + '_n_layers', n_layers); out.put(tag + '_hyper_layers', hyper_layers)
         out.array(tag + '_user_embedding', model.user_embedding.weight)
         out.array(tag + '_item_embedding', model.item_embedding.weight)

@@ -14,7 +14,6 @@ does per batch (zero_grad, calculate_loss, backward, step). Negatives are drawn 
 rejected if seen, as RecBole's uniform sampler does. Prints one JSON line with every epoch's
 seconds and their median.
 """
-import importlib
 import json
 import os
 import pickle
@@ -27,19 +26,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import extract, stub_module  # noqa: E402
-from ngcf_fixtures import Names  # noqa: E402
-
-
-class Dataset:
-    def __init__(self, mat):
-        self.mat = mat
-
-    def num(self, field):
-        return {'user_id': self.mat.shape[0], 'item_id': self.mat.shape[1]}[field]
-
-    def inter_matrix(self, form='coo'):
-        return self.mat
+from parity_common import RecBoleDataset, import_recbole_model  # noqa: E402
 
 
 def main():
@@ -47,12 +34,7 @@ def main():
     epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else os.cpu_count()
     torch.set_num_threads(threads)
-    files = ['recbole/model/general_recommender/ngcf.py', 'recbole/model/abstract_recommender.py',
-             'recbole/model/layers.py', 'recbole/model/init.py', 'recbole/model/loss.py']
-    sys.path.insert(0, extract(git_dir, files, strip_cuda=False))
-    stub_module('recbole.utils', ModelType=Names(), InputType=Names(), FeatureSource=Names(), FeatureType=Names(),
-                set_color=lambda text, color: text)
-    ngcf = importlib.import_module('recbole.model.general_recommender.ngcf')
+    ngcf, _ = import_recbole_model(git_dir, 'ngcf')
     with open(os.path.join(data_dir, 'trnMat.pkl'), 'rb') as f:
         mat = pickle.load(f).tocoo()
     mat.data[:] = 1.0
@@ -62,7 +44,7 @@ def main():
               'embedding_size': 64, 'hidden_size_list': [64, 64, 64], 'node_dropout': 0.0, 'message_dropout': 0.1,
               'reg_weight': 1e-5}
     t0 = time.perf_counter()
-    model = ngcf.NGCF(config, Dataset(mat))
+    model = ngcf.NGCF(config, RecBoleDataset(mat))
     print('model built in %.1f s (not counted)' % (time.perf_counter() - t0), file=sys.stderr)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

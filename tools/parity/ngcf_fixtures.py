@@ -4,14 +4,10 @@
 Usage: /usr/bin/python3 tools/parity/ngcf_fixtures.py GIT_DIR [OUT_DIR]
 GIT_DIR: git directory of RUCAIBox/RecBole; OUT_DIR defaults to diffmm-core/src/test/resources/parity/ngcf.
 
-recbole/model/general_recommender/ngcf.py and the four recbole/model/ files it imports (abstract_recommender,
-layers, init, loss) are extracted from GIT_DIR's HEAD to a temporary directory and imported as published.
-The packages' __init__.py files are not extracted (they import the whole framework): the directories are
-namespace packages, and recbole.utils, whose enums and set_color the modules only name at class level, is
-stubbed. RecBole's config and dataset objects are replaced by the few fields NGCF.__init__ and
-GeneralRecommender.__init__ read.
+recbole/model/general_recommender/ngcf.py and the four recbole/model/ files it imports are extracted from
+GIT_DIR's HEAD and imported as published (parity_common.import_recbole_model). RecBole's config and dataset
+objects are replaced by the few fields NGCF.__init__ and GeneralRecommender.__init__ read.
 """
-import importlib
 import os
 import sys
 
@@ -20,39 +16,14 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import (FixtureWriter, RecBoleDataset, git_head, import_recbole_model,  # noqa: E402
+                           SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_ITEMS, SMALL_TRAIN, SMALL_USERS)
 
 SEED = 421
-USERS, ITEMS, DIM, REG = 7, 9, 4, 1e-2
+USERS, ITEMS, DIM, REG = SMALL_USERS, SMALL_ITEMS, 4, 1e-2
 # two layers of different widths, so that the concatenation's layout and each W's shape are pinned
 HIDDEN = [5, 3]
-# item 8 has no training interaction: its row of the normalised graph is empty
-TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
-         (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
-BATCH_USERS = [0, 4, 2, 4, 6, 3]
-BATCH_POS = [3, 1, 5, 5, 6, 0]
-BATCH_NEG = [5, 7, 8, 2, 1, 4]
-
-
-class Names:
-    """recbole.utils' enums as the modules use them at import: any member is its own name."""
-
-    def __getattr__(self, name):
-        return name
-
-
-class Dataset:
-    """What GeneralRecommender and NGCF read from RecBole's dataset."""
-
-    def __init__(self, mat):
-        self.mat = mat
-
-    def num(self, field):
-        return {'user_id': USERS, 'item_id': ITEMS}[field]
-
-    def inter_matrix(self, form='coo'):
-        assert form == 'coo'
-        return self.mat
+TRAIN, BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_TRAIN, SMALL_BATCH_USERS, SMALL_BATCH_POS, SMALL_BATCH_NEG
 
 
 def main():
@@ -60,13 +31,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
                                                                   'parity', 'ngcf')
-    files = ['recbole/model/general_recommender/ngcf.py', 'recbole/model/abstract_recommender.py',
-             'recbole/model/layers.py', 'recbole/model/init.py', 'recbole/model/loss.py']
-    ref = extract(git_dir, files, strip_cuda=False)
-    sys.path.insert(0, ref)
-    stub_module('recbole.utils', ModelType=Names(), InputType=Names(), FeatureSource=Names(), FeatureType=Names(),
-                set_color=lambda text, color: text)
-    ngcf = importlib.import_module('recbole.model.general_recommender.ngcf')
+    ngcf, files = import_recbole_model(git_dir, 'ngcf')
     import scipy.sparse as sp
 
     torch.manual_seed(SEED)
@@ -76,7 +41,7 @@ def main():
     config = {'USER_ID_FIELD': 'user_id', 'ITEM_ID_FIELD': 'item_id', 'NEG_PREFIX': 'neg_', 'device': 'cpu',
               'embedding_size': DIM, 'hidden_size_list': HIDDEN, 'node_dropout': 0.0, 'message_dropout': 0.1,
               'reg_weight': REG}
-    model = ngcf.NGCF(config, Dataset(mat))
+    model = ngcf.NGCF(config, RecBoleDataset(mat))
     # xavier_normal_initialization zeroes the biases; move them off zero so that the test loads them
     with torch.no_grad():
         for layer in model.GNNlayers:

@@ -80,3 +80,66 @@ class FixtureWriter:
         with open(os.path.join(self.out_dir, 'meta.json'), 'w') as f:
             json.dump(self.meta, f, indent=1, sort_keys=True)
             f.write('\n')
+
+
+# The small training graph most fixtures share: 7 users, 9 items; item 8 has no training
+# interaction, so its row of a normalised graph is empty.
+SMALL_USERS, SMALL_ITEMS = 7, 9
+SMALL_TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
+               (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
+# repeated users and positives, the edgeless item as a negative
+SMALL_BATCH_USERS = [0, 4, 2, 4, 6, 3]
+SMALL_BATCH_POS = [3, 1, 5, 5, 6, 0]
+SMALL_BATCH_NEG = [5, 7, 8, 2, 1, 4]
+
+RECBOLE_MODEL_FILES = ['recbole/model/abstract_recommender.py', 'recbole/model/layers.py',
+                       'recbole/model/init.py', 'recbole/model/loss.py']
+
+
+class RecBoleNames:
+    """recbole.utils' enums as the modules use them at import: any member is its own name."""
+
+    def __getattr__(self, name):
+        return name
+
+
+def import_recbole_model(git_dir, module):
+    """Extracts recbole/model/general_recommender/MODULE.py and the four recbole/model/ files it
+    imports from git_dir's HEAD and imports it as published. The packages' __init__.py files are not
+    extracted (they import the whole framework): the directories are namespace packages, and
+    recbole.utils, whose enums and set_color the modules only name at class level, is stubbed.
+    Returns the module and the list of files read."""
+    import importlib
+    files = ['recbole/model/general_recommender/%s.py' % module] + RECBOLE_MODEL_FILES
+    sys.path.insert(0, extract(git_dir, files, strip_cuda=False))
+    names = RecBoleNames()
+    stub_module('recbole.utils', ModelType=names, InputType=names, FeatureSource=names, FeatureType=names,
+                set_color=lambda text, color: text)
+    return importlib.import_module('recbole.model.general_recommender.' + module), files
+
+
+class RecBoleDataset:
+    """What RecBole's GeneralRecommender and the general models read from its dataset, over a
+    scipy coo matrix of the training interactions."""
+    uid_field = 'user_id'
+    iid_field = 'item_id'
+
+    def __init__(self, mat):
+        import torch
+        self.mat = mat
+        self.inter_feat = {'user_id': torch.tensor(mat.row.astype(np.int64)),
+                           'item_id': torch.tensor(mat.col.astype(np.int64))}
+
+    def num(self, field):
+        return {'user_id': self.mat.shape[0], 'item_id': self.mat.shape[1]}[field]
+
+    def inter_matrix(self, form='coo'):
+        assert form == 'coo'
+        return self.mat
+
+
+def coo(pairs, users, items):
+    """The 0/1 scipy coo matrix of (user, item) pairs, in their order."""
+    import scipy.sparse as sp
+    u = np.array([p[0] for p in pairs]); i = np.array([p[1] for p in pairs])
+    return sp.coo_matrix((np.ones(len(pairs)), (u, i)), shape=(users, items))

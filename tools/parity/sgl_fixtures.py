@@ -15,7 +15,6 @@ generator, and what its `rand_sample` draws is recorded (kept edges for ED and R
 ND) so that the Java test builds the same views from the same draws. One model, one set of weights, the three
 view types in turn (`type` is switched on the instance between them).
 """
-import importlib
 import os
 import sys
 
@@ -24,40 +23,17 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import (FixtureWriter, RecBoleDataset, coo, git_head, import_recbole_model,  # noqa: E402
+                           SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_ITEMS, SMALL_TRAIN, SMALL_USERS)
 
 SEED = 421
 USERS, ITEMS, DIM, LAYERS = 7, 9, 4, 2
 # reg_weight and ssl_weight well above the defaults so that each term's share of the gradients is above the
 # tolerance; drop_ratio 0.3 so that the views differ visibly on 17 edges (11 kept; ND drops 2 users, 2 items)
 REG, SSL_WEIGHT, SSL_TAU, DROP = 1e-2, 0.1, 0.5, 0.3
-# item 8 has no training interaction: its row of the normalised graph is empty
-TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
-         (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
+TRAIN = SMALL_TRAIN
 # repeated users and positives (both InfoNCE sums keep duplicates), the edgeless item as a negative
-BATCH_USERS = [0, 4, 2, 4, 6, 3]
-BATCH_POS = [3, 1, 5, 5, 6, 0]
-BATCH_NEG = [5, 7, 8, 2, 1, 4]
-
-
-class Names:
-    """recbole.utils' enums as the modules use them at import: any member is its own name."""
-
-    def __getattr__(self, name):
-        return name
-
-
-class Dataset:
-    """What GeneralRecommender and SGL read from RecBole's dataset."""
-    uid_field = 'user_id'
-    iid_field = 'item_id'
-
-    def __init__(self):
-        self.inter_feat = {'user_id': torch.tensor([p[0] for p in TRAIN]),
-                           'item_id': torch.tensor([p[1] for p in TRAIN])}
-
-    def num(self, field):
-        return {'user_id': USERS, 'item_id': ITEMS}[field]
+BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_BATCH_USERS, SMALL_BATCH_POS, SMALL_BATCH_NEG
 
 
 def main():
@@ -65,20 +41,15 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
                                                                   'parity', 'sgl')
-    files = ['recbole/model/general_recommender/sgl.py', 'recbole/model/abstract_recommender.py',
-             'recbole/model/layers.py', 'recbole/model/init.py', 'recbole/model/loss.py']
-    ref = extract(git_dir, files, strip_cuda=False)
-    sys.path.insert(0, ref)
-    stub_module('recbole.utils', ModelType=Names(), InputType=Names(), FeatureSource=Names(), FeatureType=Names(),
-                set_color=lambda text, color: text)
-    sgl = importlib.import_module('recbole.model.general_recommender.sgl')
+    sgl, files = import_recbole_model(git_dir, 'sgl')
+    dataset = RecBoleDataset(coo(TRAIN, USERS, ITEMS))
 
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     config = {'USER_ID_FIELD': 'user_id', 'ITEM_ID_FIELD': 'item_id', 'NEG_PREFIX': 'neg_', 'device': 'cpu',
               'embedding_size': DIM, 'n_layers': LAYERS, 'type': 'ED', 'drop_ratio': DROP, 'ssl_tau': SSL_TAU,
               'reg_weight': REG, 'ssl_weight': SSL_WEIGHT}
-    model = sgl.SGL(config, Dataset())
+    model = sgl.SGL(config, dataset)
 
     out = FixtureWriter(out_dir)
     out.put('reference', {'repository': 'RUCAIBox/RecBole', 'commit': git_head(git_dir), 'torch': torch.__version__,
@@ -109,7 +80,7 @@ def main():
         return s
 
     model.rand_sample = recording
-    user_np, item_np = Dataset().inter_feat['user_id'].numpy(), Dataset().inter_feat['item_id'].numpy()
+    user_np, item_np = dataset.inter_feat['user_id'].numpy(), dataset.inter_feat['item_id'].numpy()
     for k, kind in enumerate(['ED', 'ND', 'RW']):
         p = kind.lower() + '_'
         model.type = kind
