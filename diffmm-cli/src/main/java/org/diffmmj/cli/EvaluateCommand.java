@@ -31,6 +31,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @Option(names = "--cold-items", description = {"Also report the metrics over the held-out interactions whose item has "
+            + "no training interaction (cold items), still ranked among all items; users without such an interaction "
+            + "are left out. A model that scores from interactions alone ranks those items near chance."})
+    boolean coldItems;
+
     @Override
     public Integer call() throws Exception {
         try (SavedModel saved = SavedModel.load(model)) {
@@ -47,6 +52,20 @@ public final class EvaluateCommand implements Callable<Integer> {
             try {
                 out.put("val", evaluator.evaluate(scorer, dataset.train(), dataset.validation()).values());
                 out.put("test", evaluator.evaluate(scorer, dataset.train(), dataset.test()).values());
+                if (coldItems) {
+                    for (String split : new String[] {"val", "test"}) {
+                        var heldOut = split.equals("val") ? dataset.validation() : dataset.test();
+                        var cold = heldOut.onlyItemsAbsentFrom(dataset.train());
+                        Map<String, Object> report = new LinkedHashMap<>();
+                        report.put("interactions", cold.size());
+                        report.put("items", java.util.Arrays.stream(cold.pairItems()).distinct().count());
+                        report.put("users", cold.usersWithInteractions().length);
+                        if (cold.size() > 0) {
+                            report.putAll(evaluator.evaluate(scorer, dataset.train(), cold).values());
+                        }
+                        out.put(split + "_cold_items", report);
+                    }
+                }
             } finally {
                 if (!saved.hasEmbeddings()) {
                     scorer.close();
@@ -58,6 +77,10 @@ public final class EvaluateCommand implements Callable<Integer> {
                 System.out.println(saved.modelName() + " (epoch " + out.get("epoch") + ")");
                 System.out.println("  val  " + Text.map((Map<?, ?>) out.get("val")));
                 System.out.println("  test " + Text.map((Map<?, ?>) out.get("test")));
+                if (coldItems) {
+                    System.out.println("  val, cold items only  " + Text.map((Map<?, ?>) out.get("val_cold_items")));
+                    System.out.println("  test, cold items only " + Text.map((Map<?, ?>) out.get("test_cold_items")));
+                }
             }
         }
         return 0;

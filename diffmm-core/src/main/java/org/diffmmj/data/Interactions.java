@@ -146,6 +146,29 @@ public final class Interactions {
         return java.util.stream.IntStream.range(0, users).filter(u -> userDegree(u) > 0).toArray();
     }
 
+    /**
+     * The pairs whose item has no interaction in {@code reference} (cold items: for a held-out
+     * split against the training split, the interactions a pure collaborative model cannot rank
+     * from data). Same users and items; the pairs keep their order.
+     */
+    public Interactions onlyItemsAbsentFrom(Interactions reference) {
+        if (reference.items != items || reference.users != users) {
+            throw new IllegalArgumentException("onlyItemsAbsentFrom: " + users + "x" + items + " pairs against a "
+                    + reference.users + "x" + reference.items + " reference");
+        }
+        int[] u = pairUsers();
+        int[] i = pairItems();
+        int kept = 0;
+        for (int k = 0; k < i.length; k++) {
+            if (reference.itemDegree(i[k]) == 0) {
+                u[kept] = u[k];
+                i[kept] = i[k];
+                kept++;
+            }
+        }
+        return fromPairs(users, items, java.util.Arrays.copyOf(u, kept), java.util.Arrays.copyOf(i, kept));
+    }
+
     /** The first (user, item) pair, user-major, that is also in {@code other}, or null. */
     public int[] firstCommonPair(Interactions other) {
         for (int u = 0; u < Math.min(users, other.users); u++) {

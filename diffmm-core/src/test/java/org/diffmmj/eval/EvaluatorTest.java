@@ -1,6 +1,7 @@
 package org.diffmmj.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
@@ -203,5 +204,30 @@ class EvaluatorTest {
             return Interactions.fromPairs(users, items, pairs.stream().mapToInt(p -> p[0]).toArray(),
                     pairs.stream().mapToInt(p -> p[1]).toArray());
         }
+    }
+
+    /**
+     * Cold items: items 3 and 4 have no training interaction. Held out: user 0 {1, 3}, user 1 {3},
+     * user 2 {2} (warm only, so left out), user 3 {4}. Scores rank item 3 first for user 0 and last
+     * for user 1, item 4 second for user 3 behind its warm item 0. At K = 1, over the cold pairs
+     * (0,3), (1,3), (3,4) only: recall (1 + 0 + 0) / 3 over three users; at K = 2: (1 + 0 + 1) / 3.
+     */
+    @Test
+    void coldItemInteractionsAreEvaluatedAloneAmongAllItems() {
+        Interactions train = pairs(4, 5, 0, 0, 1, 1, 2, 0, 3, 2);
+        Interactions test = pairs(4, 5, 0, 1, 0, 3, 1, 3, 2, 2, 3, 4);
+        Interactions cold = test.onlyItemsAbsentFrom(train);
+        assertThat(cold.pairUsers()).containsExactly(0, 1, 3);
+        assertThat(cold.pairItems()).containsExactly(3, 3, 4);
+        float[][] scores = {
+                {0, 1, 2, 9, 3},
+                {4, 0, 3, -9, 2},
+                {0, 0, 0, 0, 0},
+                {9, 1, 0, 0, 5}};
+        MetricReport r = new Evaluator(1, 2).evaluate(dense(scores), train, cold);
+        assertThat(r.values().get("recall@1")).isCloseTo(1.0 / 3, within(1e-12));
+        assertThat(r.values().get("recall@2")).isCloseTo(2.0 / 3, within(1e-12));
+        assertThatThrownBy(() -> test.onlyItemsAbsentFrom(pairs(4, 6, 0, 0)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }
