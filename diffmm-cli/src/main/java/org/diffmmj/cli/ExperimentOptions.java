@@ -53,7 +53,7 @@ final class ExperimentOptions {
     boolean inProcess;
 
     RunLauncher launcher() {
-        return inProcess ? new InProcessLauncher() : new JvmLauncher(Main.class.getName());
+        return inProcess ? new InProcessLauncher() : new JvmLauncher(Main.class.getName(), jobs);
     }
 
     /** The absolute data directory, or null for the embedded default. */

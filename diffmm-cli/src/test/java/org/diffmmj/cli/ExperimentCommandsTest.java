@@ -191,7 +191,7 @@ class ExperimentCommandsTest {
     @Test
     void aRunInItsOwnJvmStartsLikeThisOne() throws Exception {
         Path log = dir.resolve("jvm.log");
-        int rc = new JvmLauncher(Main.class.getName()).run(List.of("models"), log);
+        int rc = new JvmLauncher(Main.class.getName(), 1).run(List.of("models"), log);
         assertThat(rc).as(Files.readString(log)).isZero();
         assertThat(Files.readString(log)).contains("lightgcn").contains("diffmm");
     }

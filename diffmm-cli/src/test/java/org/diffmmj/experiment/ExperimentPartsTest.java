@@ -137,4 +137,15 @@ class ExperimentPartsTest {
         assertThat(RunFiles.trainingEnded(yaml("epochs", epochs), four)).isTrue();
         assertThat(RunFiles.trainingEnded(yaml("epochs", epochs.subList(0, 3)), four)).isFalse();
     }
+
+    @Test
+    void parallelChildJvmsGetTheirShareOfTheCoresAndASingleRunAllOfThem() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        List<String> alone = new JvmLauncher("x.Main", 1).command(List.of("train"));
+        assertThat(alone).noneMatch(a -> a.startsWith("-XX:ActiveProcessorCount="));
+        assertThat(alone.subList(alone.size() - 2, alone.size())).containsExactly("x.Main", "train");
+        List<String> shared = new JvmLauncher("x.Main", 2).command(List.of("train"));
+        assertThat(shared).contains("-XX:ActiveProcessorCount=" + Math.max(1, cores / 2));
+        assertThat(new JvmLauncher("x.Main", 4 * cores).command(List.of())).contains("-XX:ActiveProcessorCount=1");
+    }
 }
