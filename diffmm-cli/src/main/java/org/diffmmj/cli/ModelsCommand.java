@@ -32,6 +32,7 @@ public final class ModelsCommand implements Callable<Integer> {
             m.put("description", d.description());
             m.put("keys", keys(d.schema()));
             m.put("presets", d.presets());
+            m.put("preset_training", d.presetTraining());
             m.put("training_defaults", d.trainingDefaults());
             models.add(m);
         }
@@ -48,7 +49,11 @@ public final class ModelsCommand implements Callable<Integer> {
                 System.out.println("    trains with " + Text.map(d.trainingDefaults()) + " unless set");
             }
             if (!d.presets().isEmpty()) {
-                d.presets().forEach((name, values) -> System.out.println("    preset " + name + ": " + Text.map(values)));
+                d.presets().forEach((name, values) -> {
+                    Map<String, Object> all = new java.util.TreeMap<>(values);
+                    all.putAll(d.presetTrainingValues(name));
+                    System.out.println("    preset " + name + ": " + Text.map(all));
+                });
             }
             System.out.println();
         }

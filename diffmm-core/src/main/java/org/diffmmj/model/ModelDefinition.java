@@ -15,7 +15,8 @@ import org.diffmmj.random.Rng;
  */
 public record ModelDefinition<C extends Record>(String name, String description, ConfigSchema<C> schema,
                                                  Map<String, Map<String, Object>> presets,
-                                                 Map<String, Object> trainingDefaults, Factory<C> factory) {
+                                                 Map<String, Object> trainingDefaults,
+                                                 Map<String, Map<String, Object>> presetTraining, Factory<C> factory) {
 
     /** Builds the model for a dataset from a resolved config; draws its initial weights from {@code rng}. */
     @FunctionalInterface
@@ -28,6 +29,14 @@ public record ModelDefinition<C extends Record>(String name, String description,
         presets.forEach((k, v) -> sorted.put(k, java.util.Collections.unmodifiableMap(new TreeMap<>(v))));
         presets = java.util.Collections.unmodifiableMap(sorted);
         trainingDefaults = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(trainingDefaults));
+        Map<String, Map<String, Object>> training = new TreeMap<>();
+        for (var e : presetTraining.entrySet()) {
+            if (!presets.containsKey(e.getKey())) {
+                throw new IllegalStateException(name + " sets training keys for preset " + e.getKey() + ", which it does not have");
+            }
+            training.put(e.getKey(), java.util.Collections.unmodifiableMap(new TreeMap<>(e.getValue())));
+        }
+        presetTraining = java.util.Collections.unmodifiableMap(training);
         for (var preset : presets.entrySet()) {
             for (String key : preset.getValue().keySet()) {
                 if (schema.key(key).isEmpty()) {
@@ -37,10 +46,16 @@ public record ModelDefinition<C extends Record>(String name, String description,
         }
     }
 
+    /** A definition whose presets set model keys only. */
+    public ModelDefinition(String name, String description, ConfigSchema<C> schema, Map<String, Map<String, Object>> presets,
+                           Map<String, Object> trainingDefaults, Factory<C> factory) {
+        this(name, description, schema, presets, trainingDefaults, Map.of(), factory);
+    }
+
     public static <C extends Record> ModelDefinition<C> of(String name, String description, Class<C> type,
                                                            C defaults, Map<String, Map<String, Object>> presets,
                                                            Factory<C> factory) {
-        return new ModelDefinition<>(name, description, ConfigSchema.of(type, defaults), presets, Map.of(), factory);
+        return new ModelDefinition<>(name, description, ConfigSchema.of(type, defaults), presets, Map.of(), Map.of(), factory);
     }
 
     /**
@@ -49,7 +64,24 @@ public record ModelDefinition<C extends Record>(String name, String description,
      * those training keys; a run's files and options still override them.
      */
     public ModelDefinition<C> withTrainingDefaults(Map<String, Object> trainingDefaults) {
-        return new ModelDefinition<>(name, description, schema, presets, trainingDefaults, factory);
+        return new ModelDefinition<>(name, description, schema, presets, trainingDefaults, presetTraining, factory);
+    }
+
+    /**
+     * A preset that also sets training-loop keys (e.g. the learning rate the reference runs that
+     * data set with): applied over the training defaults, under config files, {@code --set} and
+     * options. The keys are checked where runs are resolved ({@code train.RunConfig}), the layer
+     * that knows the loop's keys.
+     */
+    public ModelDefinition<C> withPresetTraining(String preset, Map<String, Object> trainingKeys) {
+        Map<String, Map<String, Object>> training = new TreeMap<>(presetTraining);
+        training.put(preset, trainingKeys);
+        return new ModelDefinition<>(name, description, schema, presets, trainingDefaults, training, factory);
+    }
+
+    /** The training-loop keys a preset sets (none for null, "none" or a preset without any). */
+    public Map<String, Object> presetTrainingValues(String preset) {
+        return preset == null ? Map.of() : presetTraining.getOrDefault(preset, Map.of());
     }
 
     public List<String> presetNames() {

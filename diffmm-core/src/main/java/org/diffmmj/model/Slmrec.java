@@ -93,8 +93,8 @@ import org.diffmmj.tensor.Tensor;
  * give their first values; {@code reg} is a grid key its code never reads) and {@code overall.yaml}
  * (batch 2048). The {@code tiktok} preset is the authors' {@code conf/SLMRec.properties}, which
  * their README runs on TikTok as is: ssl_alpha 0.1, ssl_temp 0.2 (temp 0.2, layer_num 3,
- * weight_decay 1e-4, recdim 64 as the defaults) and lr 0.01 — a loop setting, which a preset
- * cannot hold: pass {@code --lr 0.01}.
+ * weight_decay 1e-4, recdim 64 as the defaults) and its lr 0.01 (a loop key the preset sets
+ * through {@code withPresetTraining}).
  */
 public final class Slmrec extends Module implements Recommender {
 
@@ -131,7 +131,9 @@ public final class Slmrec extends Module implements Recommender {
             Config.class, Config.DEFAULTS, Map.of("tiktok", Map.of("ssl_alpha", 0.1, "ssl_temp", 0.2)),
             (config, data, rng) -> new Slmrec(data, config, rng))
             // MMRec: learning_rate grid [0.0001, ...] (first value), overall.yaml batch 2048.
-            .withTrainingDefaults(Map.of("lr", 1e-4, "batch", 2048));
+            .withTrainingDefaults(Map.of("lr", 1e-4, "batch", 2048))
+            // the authors' conf/SLMRec.properties learning rate, with the rest of the tiktok preset
+            .withPresetTraining("tiktok", Map.of("lr", 0.01));
 
     /** One modality's input: its normalised features, its dense projection, its FAC stage (0-based) and map. */
     private record Input(String name, Tensor features, Linear dense, int stage, Linear stageMap) {

@@ -97,6 +97,9 @@ public record RunConfig(String model, String preset, String data, String format,
         definition.trainingDefaults().forEach((k, v) -> trainingValues.put(k, TrainingConfig.SCHEMA.convert(
                 TrainingConfig.SCHEMA.key(k).orElseThrow(() -> new IllegalStateException(modelSource + " name " + k)),
                 v, modelSource)));
+        definition.presetTrainingValues(preset).forEach((k, v) -> trainingValues.put(k, TrainingConfig.SCHEMA.convert(
+                TrainingConfig.SCHEMA.key(k).orElseThrow(() -> new IllegalStateException(presetSource + " sets " + k
+                        + ", which is not a training key")), v, presetSource)));
         for (Layer layer : layers) {
             for (var e : layer.values().entrySet()) {
                 String key = e.getKey();

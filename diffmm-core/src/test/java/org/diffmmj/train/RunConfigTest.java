@@ -64,4 +64,22 @@ class RunConfigTest {
         assertThatThrownBy(() -> resolve(Map.of("model", "diffmm", "preset", "movielens")))
                 .hasMessageContaining("no preset 'movielens'").hasMessageContaining("baby, sports, tiktok");
     }
+
+    @Test
+    void aPresetsTrainingKeysSitOverTheTrainingDefaultsAndUnderFilesAndSet() {
+        // SLMRec trains at lr 1e-4 by default (MMRec's grid); its tiktok preset is the authors' lr 0.01
+        assertThat(resolve(Map.of("model", "slmrec")).training().learningRate()).isEqualTo(1e-4);
+        RunConfig tiktok = resolve(Map.of("model", "slmrec", "preset", "tiktok"));
+        assertThat(tiktok.training().learningRate()).isEqualTo(0.01);
+        assertThat(tiktok.training().batchSize()).isEqualTo(2048);
+        assertThat(resolve(Map.of("model", "slmrec", "preset", "tiktok"), Map.of("lr", "0.003")).training().learningRate())
+                .isEqualTo(0.003);
+        assertThat(resolve(Map.of("model", "slmrec", "preset", "none")).training().learningRate()).isEqualTo(1e-4);
+    }
+
+    @Test
+    void trainingKeysOfAPresetTheModelDoesNotHaveAreRefusedWhenDefined() {
+        assertThatThrownBy(() -> MfBpr.DEFINITION.withPresetTraining("tiktok", Map.of("lr", 0.1)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("preset tiktok");
+    }
 }
