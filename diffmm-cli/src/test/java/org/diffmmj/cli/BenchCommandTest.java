@@ -63,4 +63,19 @@ class BenchCommandTest {
         assertThat(out.get("roofline_epoch_seconds").asDouble()).isCloseTo(totalGflop / roofline, within(1e-9));
         assertThat(out.get("peak_rss_mb").asLong()).isPositive();
     }
+
+    @Test
+    void benchOpsTimesTheSparseBackwardOnItsOwn() throws Exception {
+        Path data = dir.resolve("ops-data");
+        assertThat(Main.commandLine().execute("data", "synth", "--out", data.toString(), "--users", "300",
+                "--items", "200", "--modalities", "image:4", "--seed", "3")).isZero();
+        String[] r = CliRunner.run("bench-ops", "--data", data.toString(), "--repeats", "3", "--json");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        JsonNode out = new ObjectMapper().readTree(r[1]);
+        // measured on its own, not the difference of two medians (which can come out negative)
+        assertThat(out.get("spmm_backward_ms").asDouble()).isPositive();
+        assertThat(out.get("spmm_forward_ms").asDouble()).isPositive();
+        assertThat(out.get("spmm_forward_backward_ms").asDouble()).isPositive();
+        assertThat(out.get("graph").asText()).contains("500 nodes");
+    }
 }
