@@ -17,34 +17,13 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import (FixtureWriter, MmrecDataset, extract, git_head,  # noqa: E402
+                           SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_TRAIN)
 
 SEED = 421
 USERS, ITEMS, DIM, LAYERS, REG = 7, 9, 4, 2, 1e-4
-# item 8 has no training interaction: its row of the normalised graph is empty
-TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
-         (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
-BATCH_USERS = [0, 4, 2, 4, 6, 3]
-BATCH_POS = [3, 1, 5, 5, 6, 0]
-BATCH_NEG = [5, 7, 8, 2, 1, 4]
+TRAIN, BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_TRAIN, SMALL_BATCH_USERS, SMALL_BATCH_POS, SMALL_BATCH_NEG
 
-
-class Dataset:
-    """What GeneralRecommender and LightGCN read from MMRec's dataloader and dataset."""
-
-    def __init__(self, mat):
-        self.mat = mat
-        self.dataset = self
-
-    def get_user_num(self):
-        return USERS
-
-    def get_item_num(self):
-        return ITEMS
-
-    def inter_matrix(self, form='coo'):
-        assert form == 'coo'
-        return self.mat
 
 
 def main():
@@ -65,7 +44,7 @@ def main():
     config = {'USER_ID_FIELD': 'user_id', 'ITEM_ID_FIELD': 'item_id', 'NEG_PREFIX': 'neg_',
               'train_batch_size': len(BATCH_USERS), 'device': 'cpu', 'end2end': False,
               'is_multimodal_model': False, 'embedding_size': DIM, 'n_layers': LAYERS, 'reg_weight': REG}
-    model = lightgcn.LightGCN(config, Dataset(mat))
+    model = lightgcn.LightGCN(config, MmrecDataset(mat))
 
     out = FixtureWriter(out_dir)
     out.put('reference', {'repository': 'enoche/MMRec', 'commit': git_head(git_dir), 'torch': torch.__version__,

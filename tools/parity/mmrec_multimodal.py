@@ -10,41 +10,22 @@ import shutil
 import tempfile
 
 import numpy as np
-import scipy.sparse as sp
 import torch
+
+from parity_common import (MmrecDataset, coo,  # noqa: E402
+                           SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_TRAIN)
 
 SEED = 421
 USERS, ITEMS, DIM = 7, 9, 4
 IMAGE_WIDTH, TEXT_WIDTH = 5, 3
-# item 8 has no training interaction
-TRAIN = [(0, 0), (0, 3), (0, 7), (1, 1), (1, 4), (2, 2), (2, 5), (3, 0), (3, 6),
-         (4, 1), (4, 3), (4, 5), (5, 7), (5, 0), (6, 2), (6, 4), (6, 6)]
-BATCH_USERS = [0, 4, 2, 4, 6, 3]
-BATCH_POS = [3, 1, 5, 5, 6, 0]
-BATCH_NEG = [5, 7, 8, 2, 1, 4]
+TRAIN, BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_TRAIN, SMALL_BATCH_USERS, SMALL_BATCH_POS, SMALL_BATCH_NEG
 
 
-class Dataset:
-    """What GeneralRecommender and the models read from MMRec's dataloader and dataset."""
-
-    def __init__(self, mat):
-        self.mat = mat
-        self.dataset = self
-
-    def get_user_num(self):
-        return USERS
-
-    def get_item_num(self):
-        return ITEMS
-
-    def inter_matrix(self, form='coo'):
-        assert form == 'coo'
-        return self.mat
+Dataset = MmrecDataset
 
 
 def interaction_matrix():
-    u = np.array([p[0] for p in TRAIN]); i = np.array([p[1] for p in TRAIN])
-    return sp.coo_matrix((np.ones(len(TRAIN)), (u, i)), shape=(USERS, ITEMS))
+    return coo(TRAIN, USERS, ITEMS)
 
 
 def features():

@@ -143,3 +143,22 @@ def coo(pairs, users, items):
     import scipy.sparse as sp
     u = np.array([p[0] for p in pairs]); i = np.array([p[1] for p in pairs])
     return sp.coo_matrix((np.ones(len(pairs)), (u, i)), shape=(users, items))
+
+
+class MmrecDataset:
+    """What MMRec's GeneralRecommender and its models read from its dataloader and dataset, over a
+    scipy coo matrix of the training interactions (the dataloader is its own dataset here)."""
+
+    def __init__(self, mat):
+        self.mat = mat
+        self.dataset = self
+
+    def get_user_num(self):
+        return self.mat.shape[0]
+
+    def get_item_num(self):
+        return self.mat.shape[1]
+
+    def inter_matrix(self, form='coo'):
+        assert form == 'coo'
+        return self.mat
