@@ -20,7 +20,7 @@ import torch.nn.functional as torch_F
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 N_LAYERS, DROPOUT, REG, CL = 2, 0.3, 0.1, 2.0
@@ -30,12 +30,8 @@ VIEWS = ['users', 'items', 'text', 'image']
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'bm3')
-    ref = extract(git_dir, ['src/models/bm3.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py'], strip_cuda=False)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('bm3')
+    ref = extract_mmrec(git_dir, 'bm3', strip_cuda=False)
     bm3 = importlib.import_module('models.bm3')
     torch.manual_seed(mm.SEED)
     torch.set_num_threads(1)

@@ -23,7 +23,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import extract, FixtureWriter, git_head, output_dir, stub_module  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 K, REG, TEMP, LAMBDA, SAMPLE = 3, 0.1, 0.7, 0.6, 0.5
@@ -45,9 +45,7 @@ def negatives():
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'clcrec')
+    out_dir = output_dir('clcrec')
     ref = extract(git_dir, ['model_CLCRec.py'], strip_cuda=True)
     sys.path.insert(0, ref)
     stub_module('torch_geometric'); stub_module('torch_geometric.utils', scatter_=None)

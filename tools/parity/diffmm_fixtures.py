@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import extract, FixtureWriter, git_head, output_dir, stub_module  # noqa: E402
 
 SEED = 421
 USERS, ITEMS, DIM = 7, 9, 4
@@ -55,9 +55,7 @@ class ToDouble(torch.nn.Module):
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
-                                                                  'parity', 'diffmm')
+    out_dir = output_dir('diffmm')
     ref = extract(git_dir, ['Model.py', 'Main.py', 'Params.py', 'DataHandler.py', 'Utils/Utils.py',
                             'Utils/TimeLogger.py'])
     sys.path.insert(0, ref)

@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the extracted reference
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import extract, FixtureWriter, git_head, output_dir  # noqa: E402
 
 SEED = 421
 USERS, ITEMS = 7, 9
@@ -61,9 +61,7 @@ def dnn_grads(out, name, dnn):
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
-                                                                  'parity', 'diffrec')
+    out_dir = output_dir('diffrec')
     ref = extract(git_dir, ['DiffRec/models/gaussian_diffusion.py', 'DiffRec/models/DNN.py', 'DiffRec/main.py'])
     sys.path.insert(0, os.path.join(ref, 'DiffRec'))
     import models.gaussian_diffusion as gd

@@ -14,7 +14,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 KNN_K, MM_LAYERS, UI_LAYERS, IMAGE_WEIGHT, DROPOUT, REG = 3, 1, 2, 0.1, 0.5, 0.1
@@ -22,12 +22,8 @@ KNN_K, MM_LAYERS, UI_LAYERS, IMAGE_WEIGHT, DROPOUT, REG = 3, 1, 2, 0.1, 0.5, 0.1
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'freedom')
-    ref = extract(git_dir, ['src/models/freedom.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py', 'src/utils/utils.py'], strip_cuda=False)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('freedom')
+    ref = extract_mmrec(git_dir, 'freedom', extra=['src/utils/utils.py'], strip_cuda=False)
     freedom = importlib.import_module('models.freedom')
     torch.manual_seed(mm.SEED)
     torch.set_num_threads(1)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir, stub_module  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 import pyg_standin  # noqa: E402
 
@@ -28,12 +28,8 @@ ROUTING = 2
 def main():
     warnings.filterwarnings('ignore')
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'grcn')
-    ref = extract(git_dir, ['src/models/grcn.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py'], strip_cuda=True)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('grcn')
+    ref = extract_mmrec(git_dir, 'grcn', strip_cuda=True)
     pyg_standin.install()
     stub_module('tqdm', tqdm=None)  # imported, unused
     grcn = importlib.import_module('models.grcn')

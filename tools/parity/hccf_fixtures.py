@@ -26,7 +26,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import extract, FixtureWriter, git_head, output_dir, stub_module  # noqa: E402
 
 SEED = 421
 USERS, ITEMS = 7, 9
@@ -85,9 +85,7 @@ class RecordingF:
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
-                                                                  'parity', 'hccf')
+    out_dir = output_dir('hccf')
     files = ['torchVersion/Model.py', 'torchVersion/Params.py', 'torchVersion/Main.py', 'torchVersion/DataHandler.py',
              'torchVersion/Utils/Utils.py', 'torchVersion/Utils/TimeLogger.py']
     ref = extract(git_dir, files)

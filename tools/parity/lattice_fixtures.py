@@ -14,7 +14,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 KNN_K, LAMBDA, ITEM_LAYERS, WEIGHT_SIZE, REG = 3, 0.9, 1, [4, 4], 0.1
@@ -23,12 +23,8 @@ MODAL_WEIGHT = [0.3, 0.8]  # off the uniform start, so that the mix is not symme
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'lattice')
-    ref = extract(git_dir, ['src/models/lattice.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py', 'src/utils/utils.py'], strip_cuda=True)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('lattice')
+    ref = extract_mmrec(git_dir, 'lattice', extra=['src/utils/utils.py'], strip_cuda=True)
     lattice = importlib.import_module('models.lattice')
     torch.manual_seed(mm.SEED)
     torch.set_num_threads(1)

@@ -20,7 +20,7 @@ import torch.nn as nn
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 LAYERS, REG = 2, 1e-1
@@ -28,12 +28,8 @@ LAYERS, REG = 2, 1e-1
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'lgcnm')
-    ref = extract(git_dir, ['src/models/lightgcn.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py'], strip_cuda=False)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('lgcnm')
+    ref = extract_mmrec(git_dir, 'lightgcn', strip_cuda=False)
     lightgcn = importlib.import_module('models.lightgcn')
 
     class LightGCNM(lightgcn.LightGCN):

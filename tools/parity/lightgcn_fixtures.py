@@ -19,6 +19,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the e
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity_common import (FixtureWriter, MmrecDataset, extract, git_head,  # noqa: E402
                            SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_TRAIN)
+from parity_common import output_dir  # noqa: E402
 
 SEED = 421
 USERS, ITEMS, DIM, LAYERS, REG = 7, 9, 4, 2, 1e-4
@@ -28,9 +29,7 @@ TRAIN, BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_TRAIN, SMALL_BATCH_USERS, SMALL
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
-                                                                  'parity', 'lightgcn')
+    out_dir = output_dir('lightgcn')
     ref = extract(git_dir, ['src/models/lightgcn.py', 'src/common/abstract_recommender.py',
                             'src/common/loss.py', 'src/common/init.py'], strip_cuda=False)
     sys.path.insert(0, os.path.join(ref, 'src'))

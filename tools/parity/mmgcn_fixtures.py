@@ -14,7 +14,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 import pyg_standin  # noqa: E402
 
@@ -25,12 +25,8 @@ DIM_LATENT = 6
 def main():
     warnings.filterwarnings('ignore')
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'mmgcn')
-    ref = extract(git_dir, ['src/models/mmgcn.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py'], strip_cuda=False)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('mmgcn')
+    ref = extract_mmrec(git_dir, 'mmgcn', strip_cuda=False)
     pyg_standin.install()
     # The one edit of their file: the visual branch's hard-coded dim_latent=256 is narrowed to
     # DIM_LATENT to keep the fixture small (a width, no change of form; the test reads it from meta.json).

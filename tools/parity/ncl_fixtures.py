@@ -21,6 +21,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the e
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity_common import (FixtureWriter, RecBoleDataset, git_head, import_recbole_model,  # noqa: E402
                            SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_TRAIN)
+from parity_common import output_dir  # noqa: E402
 
 SEED = 421
 USERS, ITEMS, DIM = 7, 9, 4
@@ -67,9 +68,7 @@ class FakeFaiss:
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
-                                                                  'parity', 'ncl')
+    out_dir = output_dir('ncl')
     fake = FakeFaiss()
     sys.modules['faiss'] = fake
     ncl, files = import_recbole_model(git_dir, 'ncl')

@@ -162,3 +162,22 @@ class MmrecDataset:
     def inter_matrix(self, form='coo'):
         assert form == 'coo'
         return self.mat
+
+
+def output_dir(name):
+    """The generator's output directory: its second argument, else the committed fixture directory."""
+    if len(sys.argv) > 2:
+        return sys.argv[2]
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources', 'parity', name)
+
+
+MMREC_COMMON_FILES = ['src/common/abstract_recommender.py', 'src/common/loss.py', 'src/common/init.py']
+
+
+def extract_mmrec(git_dir, model, extra=(), strip_cuda=False):
+    """Extracts MMRec's src/models/MODEL.py, the src/common files every model imports and `extra`
+    from git_dir's HEAD, and puts the extracted src/ first on sys.path. Returns the temporary root."""
+    ref = extract(git_dir, ['src/models/%s.py' % model] + MMREC_COMMON_FILES + list(extra), strip_cuda=strip_cuda)
+    sys.path.insert(0, os.path.join(ref, 'src'))
+    return ref

@@ -25,6 +25,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the repository, nor in the e
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity_common import (FixtureWriter, RecBoleDataset, coo, git_head, import_recbole_model,  # noqa: E402
                            SMALL_BATCH_NEG, SMALL_BATCH_POS, SMALL_BATCH_USERS, SMALL_ITEMS, SMALL_TRAIN, SMALL_USERS)
+from parity_common import output_dir  # noqa: E402
 
 SEED = 421
 USERS, ITEMS, DIM, LAYERS = 7, 9, 4, 2
@@ -38,9 +39,7 @@ BATCH_USERS, BATCH_POS, BATCH_NEG = SMALL_BATCH_USERS, SMALL_BATCH_POS, SMALL_BA
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test', 'resources',
-                                                                  'parity', 'sgl')
+    out_dir = output_dir('sgl')
     sgl, files = import_recbole_model(git_dir, 'sgl')
     dataset = RecBoleDataset(coo(TRAIN, USERS, ITEMS))
 

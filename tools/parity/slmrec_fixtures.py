@@ -15,7 +15,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir, stub_module  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 LAYERS, TEMP, SSL_TEMP, SSL_ALPHA, WEIGHT_DECAY = 2, 0.2, 0.5, 0.3, 1e-4
@@ -31,12 +31,8 @@ class CsrDataset(mm.Dataset):
 
 def main():
     git_dir = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', '..', 'diffmm-core', 'src', 'test',
-                                                                  'resources', 'parity', 'slmrec')
-    ref = extract(git_dir, ['src/models/slmrec.py', 'src/common/abstract_recommender.py', 'src/common/loss.py',
-                            'src/common/init.py'], strip_cuda=False)
-    sys.path.insert(0, os.path.join(ref, 'src'))
+    out_dir = output_dir('slmrec')
+    ref = extract_mmrec(git_dir, 'slmrec', strip_cuda=False)
     stub_module('torch_scatter', scatter=None)
     stub_module('sklearn'); stub_module('sklearn.cluster', KMeans=None)
     slmrec = importlib.import_module('models.slmrec')
