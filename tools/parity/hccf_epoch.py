@@ -2,8 +2,11 @@
 """Times the authors' HCCF (akaxlh/HCCF torchVersion/, PyTorch on CPU) on TikTok, for a same-sitting ratio
 against `./diffmm train --model hccf --preset tiktok` (its per-epoch training seconds).
 
-Usage: /usr/bin/python3 tools/parity/hccf_epoch.py GIT_DIR [EPOCHS] [SEED]
+Usage: /usr/bin/python3 tools/parity/hccf_epoch.py GIT_DIR [EPOCHS] [SEED] [TEST_EVERY]
   GIT_DIR: git directory of akaxlh/HCCF (e.g. /work/.mirror/akaxlh+HCCF/repo); EPOCHS defaults to 1, SEED to 421.
+  TEST_EVERY: also run their testEpoch after every TEST_EVERY-th epoch (their --tstEpoch is 3) and print a JSON
+  line per test (epoch, loss, recall@20, ndcg@20): their own learning curve on TikTok, to set beside ours.
+  HCCF_FLAGS (environment): their flags instead of the preset's, e.g. '--data yelp' for Params.py's defaults.
   Threads: torch's default (all cores) unless OMP_NUM_THREADS is set.
   Data: ../shared/data/tiktok relative to the project root (trnMat.pkl, tstMat.pkl: their format), or $HCCF_DATA.
 
@@ -26,13 +29,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from parity_common import extract, git_head, stub_module  # noqa: E402
 
-FLAGS = ['--data', 'yelp', '--reg', '1e-6', '--ssl_reg', '0.2', '--temp', '0.1']
+FLAGS = os.environ.get('HCCF_FLAGS', '--data yelp --reg 1e-6 --ssl_reg 0.2 --temp 0.1').split()
 
 
 def main():
     git_dir = sys.argv[1]
     epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 421
+    test_every = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     data = os.environ.get('HCCF_DATA', os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'tiktok'))
     files = ['torchVersion/Main.py', 'torchVersion/Model.py', 'torchVersion/Params.py', 'torchVersion/DataHandler.py',
              'torchVersion/Utils/Utils.py', 'torchVersion/Utils/TimeLogger.py']
@@ -59,11 +63,15 @@ def main():
     coach = main_mod.Coach(handler)
     coach.prepareModel()
     train, test, losses, recall, ndcg = [], [], [], None, None
-    for _ in range(epochs):
+    for epoch in range(epochs):
         t0 = time.time()
         res = coach.trainEpoch()
         train.append(time.time() - t0)
         losses.append(res['Loss'])
+        if test_every and (epoch + 1) % test_every == 0:
+            curve = coach.testEpoch()
+            print(json.dumps({'epoch': epoch, 'loss': res['Loss'], 'recall@20': curve['Recall'],
+                              'ndcg@20': curve['NDCG']}), flush=True)
     t0 = time.time()
     res = coach.testEpoch()
     test.append(time.time() - t0)
