@@ -106,7 +106,12 @@ import org.diffmmj.tensor.Tensor;
  * amazon branch (image + text), which the parity fixture runs. Here the fusion is (M+1)·d wide and
  * items carry item rows.</li>
  * <li>{@code mask_p} is keyed by modality name (their list is image, text, audio in their tiktok
- * order) and renormalised over the modalities present; a present modality must be listed.</li>
+ * order) and renormalised over the modalities present; a present modality must be listed. Their
+ * list of three cannot drive their runnable amazon branch ({@code np.random.choice} over two
+ * modalities with three probabilities fails), so their default never ran as published. On TikTok
+ * here (image, audio) the default gives image 2/3, audio 1/3.</li>
+ * <li>One modality: masking and the negatives always pick it (the views still differ: edge dropout
+ * against masking).</li>
  * <li>Scores are dot products of the current parameters' fused tables (their {@code forward}).</li>
  * <li>{@code reg} (their YAML's [0.00011]) is not read by their model, so it is not a key here; their
  * YAML also fails to parse (a space before {@code mask_p}), so its values are read by eye.</li>
