@@ -79,10 +79,13 @@ import org.diffmmj.tensor.Tensor;
  * perturbs only that modality's propagation, the others running on the full graph. Here the drawn
  * modality's item input (its dense output) is replaced, for that batch, by a freshly drawn
  * Xavier-uniform items×d table, "a randomly initialised embedding" in the paper's description of
- * masking as published summaries quote it; theirs instead propagate it on a node-dropped graph
+ * masking as a third-party summary of the paper quotes it (codetd.com/article/14850112: masking
+ * "replaces a specific modality of the user/item features with a randomly initialised embedding at
+ * the input layer", probabilities p summing to 1); theirs instead propagate it on a node-dropped graph
  * (and, for audio and text, propagate the image input in its place: a copy-paste slip).</li>
  * <li><b>Contrast between the views</b> (inferred: their code never pairs the two views; this is
- * SGL's form, whose encoder theirs is named after, with "user and item each as an anchor"). On the
+ * SGL's form, whose encoder theirs is named after; the same summary: two contrastive losses, the user
+ * and the item of each pair each as an anchor). On the
  * batch's users and positive items, L2-normalised, with in-batch negatives and ssl_temp as theirs:
  * ssl = InfoNCE(users₁ → users₂) + InfoNCE(items₁ → items₂), the same node in the other view the
  * positive (a batch's repeated user or item counts as a negative of itself, as in their in-batch
