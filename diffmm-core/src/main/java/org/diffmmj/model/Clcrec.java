@@ -110,7 +110,7 @@ public final class Clcrec extends Module implements Recommender {
     private final int[] warmItems;
 
     public Clcrec(Dataset data, Config config, Rng rng) {
-        List<FeatureMatrix> modalities = Slmrec.stageOrder(ModalityFeatures.require(data, NAME));
+        List<FeatureMatrix> modalities = PerInputLightGcn.slotOrder(ModalityFeatures.require(data, NAME));
         this.config = config;
         this.users = data.users();
         this.items = data.items();

@@ -1,5 +1,8 @@
 package org.diffmmj.model;
 
+import java.util.List;
+
+import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 
@@ -13,6 +16,28 @@ public final class Losses {
     public static Var bpr(Tape tape, Var users, Var positives, Var negatives, float divisor) {
         Var margin = tape.sub(tape.rowDot(users, positives), tape.rowDot(users, negatives));
         return tape.scale(tape.sum(tape.logSigmoid(margin)), -1f / divisor);
+    }
+
+    /**
+     * mean_b −log(eps + σ(⟨u_b, p_b⟩ − ⟨u_b, n_b⟩)): the authors' own BPR of SGL-derived code
+     * (MMGCL's {@code bpr_loss}: {@code -torch.log(10e-6 + torch.sigmoid(pos - neg))}, eps = 1e-5).
+     */
+    public static Var bprWithEpsilon(Tape tape, Var users, Var positives, Var negatives, float eps) {
+        Var margin = tape.sub(tape.rowDot(users, positives), tape.rowDot(users, negatives));
+        return tape.scale(tape.sum(tape.log(tape.addScalar(tape.sigmoid(margin), eps))), -1f / users.rows());
+    }
+
+    /**
+     * PyTorch Adam's coupled {@code weight_decay} (grad + wd·θ on every parameter) as a loss term:
+     * (wd/2)·Σ‖θ‖² over the given parameters has exactly that gradient, so a loop whose Adam has no
+     * decay takes the same steps (SLMRec, MMGCL).
+     */
+    public static Var adamWeightDecay(Tape tape, List<Parameter> parameters, float weightDecay) {
+        Var[] params = new Var[parameters.size()];
+        for (int k = 0; k < params.length; k++) {
+            params[k] = tape.param(parameters.get(k));
+        }
+        return tape.scale(squaredNorm(tape, params), weightDecay / 2);
     }
 
     /** Σ of squares of every entry of the given tensors. */

@@ -34,6 +34,7 @@ public final class ModelRegistry {
         register(Bm3.DEFINITION);
         register(Slmrec.DEFINITION);
         register(Clcrec.DEFINITION);
+        register(Mmgcl.DEFINITION);
     }
 
     private ModelRegistry() {

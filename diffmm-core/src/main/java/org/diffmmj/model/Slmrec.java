@@ -1,11 +1,9 @@
 package org.diffmmj.model;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
-import org.diffmmj.autograd.Parameter;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.config.Key;
@@ -14,7 +12,6 @@ import org.diffmmj.data.FeatureMatrix;
 import org.diffmmj.data.Interactions;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.nn.Embedding;
-import org.diffmmj.nn.GraphPropagation;
 import org.diffmmj.nn.Indices;
 import org.diffmmj.nn.Init;
 import org.diffmmj.nn.Linear;
@@ -101,8 +98,8 @@ public final class Slmrec extends Module implements Recommender {
     public static final String NAME = "slmrec";
 
     /** The authors' stage slots: v, a, t. */
-    private static final List<String> SLOTS = List.of("image", "audio", "text");
-    private static final String[] SLOT_LETTER = {"v", "a", "t"};
+    private static final List<String> SLOTS = PerInputLightGcn.SLOTS;
+    private static final String[] SLOT_LETTER = PerInputLightGcn.SLOT_LETTER;
     private static final String[] CHAIN = {"g_i_iv", "g_iv_iva", "g_iva_ivat"};
     private static final String[] STAGE = {"g_v_iv", "g_a_iva", "g_t_ivat"};
 
@@ -151,7 +148,7 @@ public final class Slmrec extends Module implements Recommender {
     private final Linear itemAfterGcn;
 
     public Slmrec(Dataset data, Config config, Rng rng) {
-        List<FeatureMatrix> modalities = stageOrder(ModalityFeatures.require(data, NAME));
+        List<FeatureMatrix> modalities = PerInputLightGcn.slotOrder(ModalityFeatures.require(data, NAME));
         this.config = config;
         this.users = data.users();
         this.items = data.items();
@@ -174,53 +171,25 @@ public final class Slmrec extends Module implements Recommender {
         for (int k = 0; fac && k <= lastStage; k++) {
             String name = k < CHAIN.length ? CHAIN[k] : "g_chain_" + (k + 1);
             int in = k <= 2 ? d : half;
-            chain.add(register(xavierLinear(name, in, width(k, d), rng)));
+            chain.add(register(PerInputLightGcn.xavierLinear(name, in, width(k, d), rng)));
         }
         for (int m = 0; m < modalities.size(); m++) {
             FeatureMatrix f = modalities.get(m);
             int stage = stages.get(m)[0];
             String letter = stage < SLOT_LETTER.length ? SLOT_LETTER[stage] : f.name();
-            Linear dense = register(xavierLinear(letter + "_dense", f.cols(), d, rng));
+            Linear dense = register(PerInputLightGcn.xavierLinear(letter + "_dense", f.cols(), d, rng));
             String mapName = stage < STAGE.length ? STAGE[stage] : "g_" + f.name() + "_" + (stage + 1);
-            Linear map = fac ? register(xavierLinear(mapName, d, width(stage, d), rng)) : null;
-            inputs.add(new Input(f.name(), rowNormalized(f), dense, stage, map));
+            Linear map = fac ? register(PerInputLightGcn.xavierLinear(mapName, d, width(stage, d), rng)) : null;
+            inputs.add(new Input(f.name(), PerInputLightGcn.rowNormalized(f), dense, stage, map));
         }
         int fused = d * (inputs.size() + 1);
-        this.itemAfterGcn = register(xavierLinear("embedding_item_after_GCN", fused, d, rng));
-        this.userAfterGcn = register(xavierLinear("embedding_user_after_GCN", fused, d, rng));
+        this.itemAfterGcn = register(PerInputLightGcn.xavierLinear("embedding_item_after_GCN", fused, d, rng));
+        this.userAfterGcn = register(PerInputLightGcn.xavierLinear("embedding_user_after_GCN", fused, d, rng));
     }
 
     /** Width of FAC stage k (0-based): d for the first two, d/2 from the third on (theirs: v d, a d, t d/2). */
     private static int width(int stage, int d) {
         return stage < 2 ? d : d / 2;
-    }
-
-    /** nn.Linear with its weight re-drawn Xavier-uniform (their init) and the default bias U(±1/√in). */
-    private static Linear xavierLinear(String name, int in, int out, Rng rng) {
-        return new Linear(name, Init.xavierUniform(in, out, rng), Init.linearDefault(1, out, in, rng));
-    }
-
-    /** image, audio, text (the authors' v, a, t), then the other modalities in the dataset's order. */
-    static List<FeatureMatrix> stageOrder(List<FeatureMatrix> modalities) {
-        List<FeatureMatrix> out = new ArrayList<>(modalities);
-        out.sort(Comparator.comparingInt(f -> SLOTS.contains(f.name()) ? SLOTS.indexOf(f.name()) : SLOTS.size()));
-        return out;
-    }
-
-    /** F.normalize(x, dim=1): each row over max(‖row‖, 1e-12). */
-    private static Tensor rowNormalized(FeatureMatrix f) {
-        float[] v = f.data().clone();
-        for (int r = 0; r < f.rows(); r++) {
-            double s = 0;
-            for (int c = 0; c < f.cols(); c++) {
-                s += (double) v[r * f.cols() + c] * v[r * f.cols() + c];
-            }
-            float norm = (float) Math.max(Math.sqrt(s), 1e-12);
-            for (int c = 0; c < f.cols(); c++) {
-                v[r * f.cols() + c] /= norm;
-            }
-        }
-        return Tensor.fromArray(f.rows(), f.cols(), v);
     }
 
     @Override
@@ -246,28 +215,12 @@ public final class Slmrec extends Module implements Recommender {
     /** compute_graph for every input: [id, modalities...], each a (U+I)×d layer mean. */
     private List<Var> propagated(Tape tape, Var userTable, Var itemTable) {
         List<Var> out = new ArrayList<>();
-        out.add(GraphPropagation.layerMean(tape, normAdj, tape.concatRows(userTable, itemTable), config.layerNum()));
+        out.add(PerInputLightGcn.propagate(tape, normAdj, userTable, itemTable, config.layerNum()));
         for (Input in : inputs) {
             Var dense = in.dense().forward(tape, tape.constant(in.features()));
-            out.add(GraphPropagation.layerMean(tape, normAdj, tape.concatRows(userTable, dense), config.layerNum()));
+            out.add(PerInputLightGcn.propagate(tape, normAdj, userTable, dense, config.layerNum()));
         }
         return out;
-    }
-
-    private static Var fused(Tape tape, Linear fusion, List<Var> parts, int[] rows) {
-        Var[] cols = new Var[parts.size()];
-        for (int k = 0; k < cols.length; k++) {
-            cols[k] = rows == null ? parts.get(k) : tape.gatherRows(parts.get(k), rows);
-        }
-        return fusion.forward(tape, tape.concatCols(cols));
-    }
-
-    private static int[] identity(int n) {
-        int[] ids = new int[n];
-        for (int k = 0; k < n; k++) {
-            ids[k] = k;
-        }
-        return ids;
     }
 
     @Override
@@ -286,20 +239,16 @@ public final class Slmrec extends Module implements Recommender {
         Var itemTable = embeddingItem.all(tape);
         List<Var> all = propagated(tape, userTable, itemTable);
         int[] itemRows = Indices.offset(b.positives(), users);
-        int[] diagonal = identity(b.size());
-        Var u = fused(tape, userAfterGcn, all, b.users());
-        Var p = fused(tape, itemAfterGcn, all, itemRows);
+        int[] diagonal = PerInputLightGcn.identity(b.size());
+        Var u = PerInputLightGcn.fused(tape, userAfterGcn, all, b.users());
+        Var p = PerInputLightGcn.fused(tape, itemAfterGcn, all, itemRows);
         Var main = tape.infoNce(tape.rowL2Normalize(u, 1e-12f), tape.rowL2Normalize(p, 1e-12f), diagonal, config.temp());
         Var ssl = config.sslTask().equals("FAC") ? fac(tape, all, itemRows, diagonal)
                 : featureDropout(tape, userTable, itemTable, b, itemRows, diagonal, dropper);
         Var sslTerm = tape.scale(ssl, config.sslAlpha());
         Var total = tape.add(main, sslTerm);
         if (config.weightDecay() > 0) {
-            List<Var> params = new ArrayList<>();
-            for (Parameter q : parameters()) {
-                params.add(tape.param(q));
-            }
-            Var decay = tape.scale(Losses.squaredNorm(tape, params.toArray(Var[]::new)), config.weightDecay() / 2);
+            Var decay = Losses.adamWeightDecay(tape, parameters(), config.weightDecay());
             return LossTerms.of(tape.add(total, decay), "infonce", main, "ssl", sslTerm, "weight_decay", decay);
         }
         return LossTerms.of(total, "infonce", main, "ssl", sslTerm);
@@ -360,10 +309,10 @@ public final class Slmrec extends Module implements Recommender {
             items1.add(tape.gatherRows(view1, itemRows));
             items2.add(tape.gatherRows(view2, itemRows));
         }
-        Var u1 = tape.rowL2Normalize(fused(tape, userAfterGcn, users1, null), 1e-12f);
-        Var u2 = tape.rowL2Normalize(fused(tape, userAfterGcn, users2, null), 1e-12f);
-        Var i1 = tape.rowL2Normalize(fused(tape, itemAfterGcn, items1, null), 1e-12f);
-        Var i2 = tape.rowL2Normalize(fused(tape, itemAfterGcn, items2, null), 1e-12f);
+        Var u1 = tape.rowL2Normalize(PerInputLightGcn.fused(tape, userAfterGcn, users1, null), 1e-12f);
+        Var u2 = tape.rowL2Normalize(PerInputLightGcn.fused(tape, userAfterGcn, users2, null), 1e-12f);
+        Var i1 = tape.rowL2Normalize(PerInputLightGcn.fused(tape, itemAfterGcn, items1, null), 1e-12f);
+        Var i2 = tape.rowL2Normalize(PerInputLightGcn.fused(tape, itemAfterGcn, items2, null), 1e-12f);
         return tape.add(tape.infoNce(u1, u2, diagonal, config.sslTemp()), tape.infoNce(i1, i2, diagonal, config.sslTemp()));
     }
 
@@ -377,8 +326,8 @@ public final class Slmrec extends Module implements Recommender {
                 userParts.add(tape.sliceRows(a, 0, users));
                 itemParts.add(tape.sliceRows(a, users, users + items));
             }
-            Var u = fused(tape, userAfterGcn, userParts, null);
-            Var i = fused(tape, itemAfterGcn, itemParts, null);
+            Var u = PerInputLightGcn.fused(tape, userAfterGcn, userParts, null);
+            Var i = PerInputLightGcn.fused(tape, itemAfterGcn, itemParts, null);
             return new EmbeddingScorer(u.value().copy(), i.value().copy());
         });
     }

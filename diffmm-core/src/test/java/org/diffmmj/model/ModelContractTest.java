@@ -43,7 +43,7 @@ import org.diffmmj.train.TrainingHistory;
  * finite-difference check, which perturbs every parameter entry, stays quick, and so are the widths of a
  * {@code hidden_size_list} (RecBole's key; same number of layers): at NGCF's 3×64 leaky-ReLU units
  * per node the check's step straddles enough kinks to miss its tolerance with a gradient that
- * matches PyTorch's to 1e-7 ({@code NgcfParityTest}). MMGCN's {@code dim_latent} and GRCN's
+ * matches PyTorch's to 1e-7 ({@code NgcfParityTest}). MMGCN's {@code dim_latent}, MMGCL's {@code latent_dim} and GRCN's
  * {@code latent_embedding} are set small too, and MMGCN runs one layer (see {@code smallConfig}).
  */
 class ModelContractTest {
@@ -71,7 +71,7 @@ class ModelContractTest {
             int layers = ((int[]) k.defaultValue()).length;
             values.put(k.name(), java.util.Collections.nCopies(layers, 4));
         });
-        for (String width : new String[] {"dim_latent", "latent_embedding"}) { // MMGCN's visual MLP, GRCN's dim_C
+        for (String width : new String[] {"dim_latent", "latent_embedding", "latent_dim"}) { // MMGCN's visual MLP, GRCN's dim_C, MMGCL's d
             if (d.schema().key(width).isPresent()) {
                 values.put(width, 4);
             }
