@@ -42,16 +42,21 @@ class HccfTest {
         return new Hccf(DATA.train(), new Hccf.Config(4, 2, 3, 1e-2f, 0.3f, 0.5f, keepRate, leaky), new Rng(5));
     }
 
-    /** torchVersion/Params.py's defaults; the tiktok preset is the README's torch line for Amazon. */
+    /** torchVersion/Params.py's defaults; amazon and yelp are the README's torch lines; tiktok the tuned trial. */
     @Test
-    void defaultsAreParamsPyAndThePresetIsTheReadmesAmazonLine() {
+    void defaultsAreParamsPyAndThePresetsAreTheReadmesLinesAndTheTunedTrial() {
         Hccf.Config d = Hccf.Config.DEFAULTS;
         assertThat(new Object[] {d.latdim(), d.gnnLayer(), d.hyperNum(), d.reg(), d.sslReg(), d.temp(), d.keepRate()})
                 .containsExactly(32, 2, 128, 1e-7f, 1e-3f, 1f, 0.5f);
         assertThat(d.leaky()).as("identity: the torch code applies no activation").isEqualTo(1f);
+        Hccf.Config a = Hccf.DEFINITION.config("amazon", java.util.Map.of());
+        assertThat(new Object[] {a.reg(), a.sslReg(), a.temp(), a.keepRate(), a.latdim(), a.hyperNum()})
+                .containsExactly(1e-6f, 0.2f, 0.1f, 0.5f, 32, 128);
+        Hccf.Config y = Hccf.DEFINITION.config("yelp", java.util.Map.of());
+        assertThat(new Object[] {y.reg(), y.sslReg(), y.temp(), y.keepRate()}).containsExactly(0f, 0.2f, 0.1f, 1f);
         Hccf.Config t = Hccf.DEFINITION.config("tiktok", java.util.Map.of());
         assertThat(new Object[] {t.reg(), t.sslReg(), t.temp(), t.keepRate(), t.latdim(), t.hyperNum()})
-                .containsExactly(1e-6f, 0.2f, 0.1f, 0.5f, 32, 128);
+                .containsExactly(7.65616e-4f, 0.033816814f, 0.2f, 1f, 64, 128);
         assertThat(Hccf.DEFINITION.trainingDefaults()).containsEntry("batch", 4096);
     }
 
