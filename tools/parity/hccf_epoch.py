@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Times the authors' HCCF (akaxlh/HCCF torchVersion/, PyTorch on CPU) on TikTok, for a same-sitting ratio
-against `./diffmm train --model hccf --preset tiktok` (its per-epoch training seconds).
+against `./diffmm train --model hccf --preset amazon` (its per-epoch training seconds).
 
 Usage: /usr/bin/python3 tools/parity/hccf_epoch.py GIT_DIR [EPOCHS] [SEED] [TEST_EVERY]
   GIT_DIR: git directory of akaxlh/HCCF (e.g. /work/.mirror/akaxlh+HCCF/repo); EPOCHS defaults to 1, SEED to 421.
@@ -12,7 +12,7 @@ Usage: /usr/bin/python3 tools/parity/hccf_epoch.py GIT_DIR [EPOCHS] [SEED] [TEST
 
 Their Main.py, Model.py, Params.py, DataHandler.py and Utils/ are extracted from GIT_DIR's HEAD to a temporary
 directory with `.cuda()` removed (setproctitle stubbed if absent) and run as published: Params.py parses the
-flags below (our `tiktok` preset: the README's torch line for Amazon, `--reg 1e-6 --ssl_reg 0.2 --temp 0.1`,
+flags below (our `amazon` preset: the README's torch line for Amazon, `--reg 1e-6 --ssl_reg 0.2 --temp 0.1`,
 keepRate 0.5 by default); DataHandler reads the TikTok pickles from where its 'yelp' path points; Coach's
 trainEpoch (negative sampling included, as they run it) and testEpoch (their full ranking of the test users) are
 timed per epoch. Prints one JSON object: train_seconds (per epoch), test_seconds, losses, recall@20, ndcg@20.
