@@ -120,7 +120,9 @@ public final class BatchRecommend {
         }
         StructType userSchema = new StructType().add("u", DataTypes.IntegerType, false)
                 .add("user_id", DataTypes.StringType, false).add("embedding", DataTypes.BinaryType, false);
-        int slices = Math.max(1, o.partitions() > 0 ? o.partitions() : jsc.defaultParallelism());
+        // Slices of the driver-built tables: the cluster's parallelism, and at most ~1 MB of embeddings a task.
+        int slices = (int) Math.max(Math.max(1, o.partitions() > 0 ? o.partitions() : jsc.defaultParallelism()),
+                Math.min(10_000, (long) users * dim * 4 / (1 << 20) + 1));
         Dataset<Row> userTable = spark.createDataFrame(jsc.parallelize(userRows, slices), userSchema);
         // The training interactions by user (the model keeps them as rows of a CSR matrix): (u, seen items).
         List<Row> seenRows = new ArrayList<>();
@@ -147,6 +149,8 @@ public final class BatchRecommend {
             work = work.repartition(o.partitions());
         }
 
+        SparkJobs.log("scoring " + ("all".equals(o.users()) ? "all " + users : "the listed") + " users, k = " + o.k()
+                + ", into " + o.out() + " (" + format + ")");
         Broadcast<EmbeddingTopK> bScorer = jsc.broadcast(scorer);
         Broadcast<String[]> bItems = jsc.broadcast(itemIds);
         LongAccumulator scored = jsc.sc().longAccumulator("users scored");
@@ -156,8 +160,6 @@ public final class BatchRecommend {
         JavaRDD<Row> out = work.javaRDD().mapPartitions(rows -> scorePartition(rows, bScorer.value(), bItems.value(),
                 dimension, k, scored, written));
         Dataset<Row> result = spark.createDataFrame(out, OUTPUT);
-        SparkJobs.log("scoring " + ("all".equals(o.users()) ? "all " + users : "the listed") + " users in " + slices
-                + " partitions, k = " + k + ", into " + o.out() + " (" + format + ")");
         try {
             var writer = result.write().mode("errorifexists");
             if (format.equals("csv")) {

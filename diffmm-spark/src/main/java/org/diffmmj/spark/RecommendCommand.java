@@ -9,12 +9,14 @@ import picocli.CommandLine.Option;
 import org.apache.spark.sql.SparkSession;
 
 @Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Top-k items for every user (or those listed) of a saved dot-product model, on Spark.",
-                "Item embeddings are broadcast, users partitioned and joined with their training items,",
-                "which are never recommended; the lists equal ./diffmm recommend's (same scorer, same tie-breaking).",
-                "Writes Parquet (or CSV) rows user_id, item_id, rank (1..k), score in the data's own ids.",
-                "Models that do not score by embeddings (diffrec) are refused.",
-                "Exit codes: 0 done, 1 failed, 2 bad usage, 3 written but some listed users are unknown."})
+        description = {"Top-k items for every user (or those listed) of a saved dot-product model.",
+                "Item embeddings are broadcast; users are partitioned and joined with their",
+                "training items, which are never recommended. The lists equal",
+                "./diffmm recommend's (the same scorer and tie-breaking: lower item index first).",
+                "Writes rows user_id, item_id, rank (1..k), score in the data's own ids, as",
+                "Parquet (or CSV with a header). Models that do not score by user-item",
+                "embeddings (diffrec) are refused.",
+                "Exit codes: 0 done, 1 failed, 2 bad usage, 3 written but some users unknown."})
 public final class RecommendCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
@@ -41,7 +43,7 @@ public final class RecommendCommand implements Callable<Integer> {
     boolean force;
 
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
-            description = "User partitions (default: the cluster's default parallelism).")
+            description = "Repartition the users into N before scoring (default: as the join leaves them, spark.sql.shuffle.partitions).")
     int partitions;
 
     @Option(names = "--master", paramLabel = "URL",

@@ -12,8 +12,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "diffmm spark", mixinStandardHelpOptions = true,
         description = {"DiffMM-J's batch jobs on Apache Spark (the diffmm-spark module).",
-                "Run locally through ./diffmm spark, or submit the application jar",
-                "(diffmm-spark/target/diffmm-spark-app.jar) with spark-submit --class org.diffmmj.spark.SparkMain."},
+                "Locally: ./diffmm spark COMMAND ... (--master local[*] by default).",
+                "On a cluster: spark-submit --class org.diffmmj.spark.SparkMain",
+                "  diffmm-spark/target/diffmm-spark-app.jar COMMAND ..."},
         subcommands = {RecommendCommand.class, PrepareCommand.class})
 public final class SparkMain implements Callable<Integer> {
 

@@ -119,31 +119,37 @@ class BatchRecommendTest {
     void aHundredThousandUsersEndToEnd() throws Exception {
         long t0 = System.nanoTime();
         // Embeddings straight from the core API: an untrained MF (its initialised weights) over 100,000
-        // users with 3..10 training items each among 400.
+        // users with 3..10 training items each among 400 (and one validation and one test item).
         int users = 100_000;
         int items = 400;
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
-        List<Integer> us = new ArrayList<>();
-        List<Integer> is = new ArrayList<>();
+        List<List<Integer>> parts = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                new ArrayList<>(), new ArrayList<>());
         for (int u = 0; u < users; u++) {
-            int n = 3 + rnd.nextInt(8);
+            int n = 5 + rnd.nextInt(8);
             java.util.BitSet taken = new java.util.BitSet();
             while (taken.cardinality() < n) {
                 taken.set(rnd.nextInt(items));
             }
-            for (int i = taken.nextSetBit(0); i >= 0; i = taken.nextSetBit(i + 1)) {
-                us.add(u);
-                is.add(i);
+            int at = 0;
+            for (int i = taken.nextSetBit(0); i >= 0; i = taken.nextSetBit(i + 1), at++) {
+                int part = at < n - 2 ? 0 : at == n - 2 ? 1 : 2;
+                parts.get(2 * part).add(u);
+                parts.get(2 * part + 1).add(i);
             }
         }
-        org.diffmmj.data.Interactions train = org.diffmmj.data.Interactions.fromPairs(users, items,
-                us.stream().mapToInt(Integer::intValue).toArray(), is.stream().mapToInt(Integer::intValue).toArray());
-        org.diffmmj.data.Interactions empty = org.diffmmj.data.Interactions.fromPairs(users, items, new int[0], new int[0]);
+        org.diffmmj.data.Interactions[] split = new org.diffmmj.data.Interactions[3];
+        for (int p = 0; p < 3; p++) {
+            split[p] = org.diffmmj.data.Interactions.fromPairs(users, items,
+                    parts.get(2 * p).stream().mapToInt(Integer::intValue).toArray(),
+                    parts.get(2 * p + 1).stream().mapToInt(Integer::intValue).toArray());
+        }
+        org.diffmmj.data.Interactions train = split[0];
         List<String> userNames = new ArrayList<>();
         for (int u = 0; u < users; u++) {
             userNames.add("u" + u);
         }
-        Dataset data = new Dataset("big", train, empty, empty, Map.of(), org.diffmmj.data.IdMapping.of(userNames),
+        Dataset data = new Dataset("big", train, split[1], split[2], Map.of(), org.diffmmj.data.IdMapping.of(userNames),
                 org.diffmmj.data.IdMapping.identity(items));
         Path big = dir.resolve("big");
         Files.createDirectories(big);
