@@ -139,8 +139,8 @@ public final class LogPreparation {
             while (true) {
                 Dataset<Row> lowUsers = events.groupBy("user").count().where(col("count").lt(o.kCore())).select("user");
                 Dataset<Row> lowItems = events.groupBy("item").count().where(col("count").lt(o.kCore())).select("item");
-                Dataset<Row> next = events.join(lowUsers, events.col("user").equalTo(lowUsers.col("user")), "left_anti")
-                        .join(lowItems, events.col("item").equalTo(lowItems.col("item")), "left_anti")
+                Dataset<Row> next = events.join(lowUsers, seq("user"), "left_anti")
+                        .join(lowItems, seq("item"), "left_anti")
                         .localCheckpoint();
                 long before = events.count();
                 long after = next.count();
@@ -218,6 +218,10 @@ public final class LogPreparation {
         SparkJobs.log("wrote " + o.out() + " (" + o.format().lower() + "): " + users.size() + " users, " + items.size()
                 + " items, splits " + built[0].size() + "/" + built[1].size() + "/" + built[2].size());
         return stats;
+    }
+
+    private static scala.collection.immutable.Seq<String> seq(String column) {
+        return scala.jdk.javaapi.CollectionConverters.asScala(List.of(column)).toList();
     }
 
     /** One user's rows (user, item, pos, time) in log order through the core split; rows (user, item, pos, part). */

@@ -92,7 +92,11 @@ public final class PrepareCommand implements Callable<Integer> {
         try {
             InteractionLogSplitter.Stats stats = LogPreparation.run(spark, new LogPreparation.Options(input, inputFormat, delim,
                     kCore, minRating, strategy, r, seed, out, to, force));
-            stats.asMap().forEach((key, v) -> System.out.printf("%-24s %s%n", key, v));
+            // As data split prints them: density in percent to four significant digits.
+            stats.asMap().forEach((key, v) -> System.out.printf("%-24s %s%n", key, v instanceof Double d
+                    ? new java.math.BigDecimal(key.contains("density") ? 100 * d : d)
+                            .round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString()
+                            + (key.contains("density") ? " %" : "") : v));
             System.out.println("wrote " + out + " (" + to.lower() + ")" + (to == DataFormat.CSV ? ""
                     : "; user_ids.csv and item_ids.csv map its indices to the log's ids"));
             return 0;
