@@ -101,9 +101,17 @@ public final class LogPreparation {
         if (hasTime) {
             bad = bad.or(functions.isnan(col("time")));
         }
-        List<Row> firstBad = parsed.where(bad).orderBy("pos").limit(1).collectAsList();
-        if (!firstBad.isEmpty()) {
-            Row r = firstBad.get(0);
+        // One pass: how many records, how many refused, how many below the minimum rating.
+        Column belowMin = o.minRating() == null ? functions.lit(false) : col("rating").lt(o.minRating());
+        Row counts = parsed.agg(functions.count(functions.lit(1)),
+                functions.sum(functions.when(bad, 1L).otherwise(0L)),
+                functions.sum(functions.when(belowMin, 1L).otherwise(0L))).first();
+        long records = counts.getLong(0);
+        if (records == 0) {
+            throw new DataFormatException(in + ": no records (expected user,item[,rating][,timestamp])");
+        }
+        if (counts.getLong(1) > 0) {
+            Row r = parsed.where(bad).orderBy("pos").limit(1).collectAsList().get(0);
             long record = parsed.where(col("pos").lt(r.<Long>getAs("pos"))).count() + 1;
             String what = r.getAs("user_problem") != null ? "user id " + r.getAs("user_problem")
                     : r.getAs("item_problem") != null ? "item id " + r.getAs("item_problem")
@@ -111,51 +119,46 @@ public final class LogPreparation {
                     : "timestamp '" + r.getAs("time_raw") + "' is not a finite decimal number";
             throw new DataFormatException(r.getAs("file") + ": data record " + record + ": " + what);
         }
-        long records = parsed.count();
-        if (records == 0) {
-            throw new DataFormatException(in + ": no records (expected user,item[,rating][,timestamp])");
-        }
-        Dataset<Row> kept = o.minRating() == null ? parsed : parsed.where(col("rating").geq(o.minRating()));
-        long afterRating = kept.count();
-        long below = records - afterRating;
+        long below = counts.getLong(2);
+        long afterRating = records - below;
         if (afterRating == 0) {
             throw new DataFormatException(in + ": no interactions left (all " + below + " records are below --min-rating "
                     + o.minRating() + ")");
         }
+        Dataset<Row> kept = o.minRating() == null ? parsed : parsed.where(functions.not(belowMin));
         // One interaction per pair: its first position and its earliest time.
         Dataset<Row> events = kept.groupBy("user", "item")
                 .agg(functions.min("pos").as("pos"), functions.min("time").as("time"))
                 .localCheckpoint();
-        long interactionsBefore = events.count();
+        Row before = events.agg(functions.count(functions.lit(1)), functions.countDistinct("user"),
+                functions.countDistinct("item")).first();
+        long interactionsBefore = before.getLong(0);
         long duplicates = afterRating - interactionsBefore;
-        long usersBefore = events.select("user").distinct().count();
-        long itemsBefore = events.select("item").distinct().count();
+        long usersBefore = before.getLong(1);
+        long itemsBefore = before.getLong(2);
         SparkJobs.log(records + " records, " + below + " below --min-rating, " + duplicates + " repeated pairs; "
                 + usersBefore + " users, " + itemsBefore + " items, " + interactionsBefore + " interactions");
         parsed.unpersist();
 
         int rounds = 0;
+        long interactions = interactionsBefore;
         if (o.kCore() > 1) {
-            while (true) {
+            while (interactions > 0) {
                 Dataset<Row> lowUsers = events.groupBy("user").count().where(col("count").lt(o.kCore())).select("user");
                 Dataset<Row> lowItems = events.groupBy("item").count().where(col("count").lt(o.kCore())).select("item");
                 Dataset<Row> next = events.join(lowUsers, seq("user"), "left_anti")
                         .join(lowItems, seq("item"), "left_anti")
                         .localCheckpoint();
-                long before = events.count();
                 long after = next.count();
-                if (after == before) {
+                if (after == interactions) {
                     break;
                 }
                 rounds++;
-                SparkJobs.log(o.kCore() + "-core round " + rounds + ": " + before + " -> " + after + " interactions");
+                SparkJobs.log(o.kCore() + "-core round " + rounds + ": " + interactions + " -> " + after + " interactions");
                 events = next;
-                if (after == 0) {
-                    break;
-                }
+                interactions = after;
             }
         }
-        long interactions = events.count();
         if (interactions == 0) {
             throw new DataFormatException(in + ": nothing is left after the " + o.kCore() + "-core filter ("
                     + interactionsBefore + " interactions of " + usersBefore + " users and " + itemsBefore + " items before it)");
