@@ -177,22 +177,7 @@ public final class DataCommand implements Runnable {
 
     /** index,id files beside formats that only speak indices. */
     static void writeIdMaps(Dataset d, Path out) throws java.io.IOException {
-        for (String kind : new String[] {"user", "item"}) {
-            org.diffmmj.data.IdMapping ids = kind.equals("user") ? d.userIds() : d.itemIds();
-            StringBuilder sb = new StringBuilder("index," + kind + "\n");
-            for (int k = 0; k < ids.size(); k++) {
-                String id = ids.externalId(k);
-                boolean quote = id.indexOf(',') >= 0 || id.indexOf('"') >= 0 || id.indexOf('\n') >= 0 || id.indexOf('\r') >= 0
-                        || !id.equals(id.strip());
-                sb.append(k).append(',').append(quote ? '"' + id.replace("\"", "\"\"") + '"' : id).append('\n');
-            }
-            Path file = out.resolve(kind + "_ids.csv");
-            try {
-                AtomicFiles.write(file, sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            } catch (java.io.IOException e) {
-                throw org.diffmmj.data.DataFiles.failure(file, "write", e);
-            }
-        }
+        DatasetLoader.writeIdMaps(d, out);
     }
 
     /** Writes into a sibling temporary directory, then moves it into place: nothing half-written. */

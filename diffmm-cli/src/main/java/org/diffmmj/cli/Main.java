@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "diffmm-j 0.1.0",
         description = "Train, evaluate and compare multi-modal recommenders (DiffMM and baselines).",
+        footer = {"", "  spark      Runs the diffmm-spark module: batch top-k for every user and",
+                "             log preparation on Apache Spark ('diffmm spark --help')."},
         subcommands = {TrainCommand.class, ModelsCommand.class, EvaluateCommand.class, RecommendCommand.class, ServeCommand.class,
                 DataCommand.class, ReproduceCommand.class, TuneCommand.class, BenchCommand.class, BenchOpsCommand.class, BenchServeCommand.class,
                 CommandLine.HelpCommand.class})

@@ -37,4 +37,28 @@ public final class DatasetLoader {
             case CSV -> CsvFormat.write(data, dir);
         }
     }
+
+    /**
+     * {@code user_ids.csv} and {@code item_ids.csv} (index,id; ids quoted where CSV needs it) in
+     * dir, beside formats that speak only indices (what {@code data split} and {@code data
+     * convert} write), each written atomically.
+     */
+    public static void writeIdMaps(Dataset d, Path dir) throws IOException {
+        for (String kind : new String[] {"user", "item"}) {
+            IdMapping ids = kind.equals("user") ? d.userIds() : d.itemIds();
+            StringBuilder sb = new StringBuilder("index," + kind + "\n");
+            for (int k = 0; k < ids.size(); k++) {
+                String id = ids.externalId(k);
+                boolean quote = id.indexOf(',') >= 0 || id.indexOf('"') >= 0 || id.indexOf('\n') >= 0 || id.indexOf('\r') >= 0
+                        || !id.equals(id.strip());
+                sb.append(k).append(',').append(quote ? '"' + id.replace("\"", "\"\"") + '"' : id).append('\n');
+            }
+            Path file = dir.resolve(kind + "_ids.csv");
+            try {
+                org.diffmmj.util.AtomicFiles.write(file, sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw DataFiles.failure(file, "write", e);
+            }
+        }
+    }
 }

@@ -24,11 +24,16 @@ import java.util.SplittableRandom;
  * train), temporal ordering is by timestamp with ties in file order, and k-core is the fixed point
  * of {@code _filter_by_inter_num} with the same lower bound for users and items. Departures: a
  * repeated (user, item) keeps its earliest occurrence (RecBole keeps all unless {@code rm_dup_inter};
- * our interaction matrices are 0/1), and the random split shuffles each user's interactions with a
- * {@link SplittableRandom} seeded once, users in order of first appearance (RecBole shuffles the
- * whole table with NumPy), so equal seeds give equal splits on any machine.
+ * our interaction matrices are 0/1), and the random split shuffles each user's interactions with
+ * that user's own {@link SplittableRandom}, seeded from the seed and the user's id alone
+ * ({@link #userRandom}; RecBole shuffles the whole table with NumPy), so equal seeds give equal
+ * splits on any machine, and a user's split does not depend on the other users or on the order
+ * users are met: a distributed job (diffmm-spark's {@code prepare}) calls {@link #splitUser} per
+ * user, in any order on any executor, and gets the same split.
  */
-public final class InteractionLogSplitter {
+public final class InteractionLogSplitter implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** How each user's interactions are divided. */
     public enum Strategy {
@@ -293,27 +298,18 @@ public final class InteractionLogSplitter {
         }
         int kept = 0;
         List<int[]>[] parts = new List[] {new ArrayList<int[]>(), new ArrayList<int[]>(), new ArrayList<int[]>()};
-        SplittableRandom random = new SplittableRandom(seed);
-        for (List<Event> list : byUser) {
+        for (int u = 0; u < byUser.size(); u++) {
+            List<Event> list = byUser.get(u);
             kept += list.size();
-            List<Event> ordered = new ArrayList<>(list);
-            if (strategy == Strategy.RANDOM) {
-                for (int k = ordered.size() - 1; k > 0; k--) {
-                    int j = random.nextInt(k + 1);
-                    Event t = ordered.get(k);
-                    ordered.set(k, ordered.get(j));
-                    ordered.set(j, t);
-                }
-            } else {
-                // Stable: equal timestamps keep file order.
-                ordered.sort((a, b) -> Double.compare(a.time(), b.time()));
+            double[] times = new double[list.size()];
+            for (int k = 0; k < times.length; k++) {
+                times[k] = list.get(k).time();
             }
-            int[] counts = strategy == Strategy.LEAVE_ONE_OUT ? leaveOneOutCounts(ordered.size())
-                    : splitCounts(ordered.size(), ratios);
+            UserSplit split = splitUser(users.get(u), times);
             int p = 0;
             for (int s = 0; s < 3; s++) {
-                for (int c = 0; c < counts[s]; c++, p++) {
-                    Event e = ordered.get(p);
+                for (int c = 0; c < split.counts()[s]; c++, p++) {
+                    Event e = list.get(split.order()[p]);
                     parts[s].add(new int[] {e.user(), e.item()});
                 }
             }
@@ -335,6 +331,94 @@ public final class InteractionLogSplitter {
         Stats stats = new Stats(records, below, duplicates, rounds, usersBefore, itemsBefore, interactionsBefore,
                 users.size(), items.size(), kept, built[0].size(), built[1].size(), built[2].size());
         return new Result(d, stats);
+    }
+
+    /**
+     * One user's split: {@code order} lists the positions of its interactions (as given, in log
+     * order) in split order, the first {@code counts[0]} to training, the next {@code counts[1]}
+     * to validation, the last {@code counts[2]} to test.
+     */
+    public record UserSplit(int[] order, int[] counts) implements java.io.Serializable {
+    }
+
+    /**
+     * Splits one user's interactions, given in log order (first occurrence of each pair) with
+     * their timestamps (the record number where the log has none): random shuffles them with
+     * {@link #userRandom}(seed, userId) (Fisher–Yates from the last position down), temporal and
+     * leave-one-out sort them by time, ties in log order; then RecBole's counts. Depends on
+     * nothing but its arguments and this splitter's settings, so any process computes the same.
+     */
+    public UserSplit splitUser(String userId, double[] times) {
+        int n = times.length;
+        int[] order = new int[n];
+        for (int k = 0; k < n; k++) {
+            order[k] = k;
+        }
+        if (strategy == Strategy.RANDOM) {
+            SplittableRandom random = userRandom(seed, userId);
+            for (int k = n - 1; k > 0; k--) {
+                int j = random.nextInt(k + 1);
+                int t = order[k];
+                order[k] = order[j];
+                order[j] = t;
+            }
+        } else {
+            // Stable: equal timestamps keep log order.
+            Integer[] boxed = new Integer[n];
+            for (int k = 0; k < n; k++) {
+                boxed[k] = k;
+            }
+            Arrays.sort(boxed, (a, b) -> Double.compare(times[a], times[b]));
+            for (int k = 0; k < n; k++) {
+                order[k] = boxed[k];
+            }
+        }
+        int[] counts = strategy == Strategy.LEAVE_ONE_OUT ? leaveOneOutCounts(n) : splitCounts(n, ratios);
+        return new UserSplit(order, counts);
+    }
+
+    /**
+     * The random split's stream for one user: a {@link SplittableRandom} seeded with the seed and
+     * a 64-bit FNV-1a hash of the id's UTF-8 bytes, combined through SplitMix64's finaliser
+     * (Stafford's mix 13), so distinct ids get unrelated streams and the stream depends on
+     * (seed, id) alone.
+     */
+    public static SplittableRandom userRandom(long seed, String userId) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : userId.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return new SplittableRandom(mix64(mix64(seed) ^ h));
+    }
+
+    private static long mix64(long z) {
+        z += 0x9e3779b97f4a7c15L;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** The settings, for a job that repeats the log-wide steps itself and calls {@link #splitUser}. */
+    public int kCoreValue() {
+        return kCore;
+    }
+
+    public Double minRatingValue() {
+        return minRating;
+    }
+
+    public Strategy strategyValue() {
+        return strategy;
+    }
+
+    /** The normalised train, validation and test shares. */
+    public double[] ratiosValue() {
+        return ratios.clone();
+    }
+
+    public long seedValue() {
+        return seed;
     }
 
     /** RecBole's {@code _calcu_split_ids}: parts 2.. rounded down, tiny shares given one while the first keeps > 1. */
@@ -374,10 +458,18 @@ public final class InteractionLogSplitter {
     private static final java.util.regex.Pattern DECIMAL =
             java.util.regex.Pattern.compile("[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
 
+    /**
+     * A rating or timestamp as this splitter reads it: a plain decimal number (no NaN, Infinity,
+     * hex or type suffixes); NaN for anything else (null included), which readers refuse.
+     */
+    public static double parseDecimal(String v) {
+        return v != null && DECIMAL.matcher(v).matches() ? Double.parseDouble(v) : Double.NaN;
+    }
+
     /** A plain decimal number (no NaN, Infinity, hex or type suffixes), finite. */
     private static double number(Path file, TextTables.Row row, int col, String what) {
         String v = row.fields()[col];
-        double x = DECIMAL.matcher(v).matches() ? Double.parseDouble(v) : Double.NaN;
+        double x = parseDecimal(v);
         if (!Double.isFinite(x)) {
             throw new DataFormatException(file + ":" + row.line() + ": " + what + " " + DataFiles.excerpt(v)
                     + " is not a finite decimal number");
@@ -391,7 +483,21 @@ public final class InteractionLogSplitter {
      * the positional user,item[,rating][,timestamp].
      */
     private static int[] columns(Path file, TextTables.Row first) {
-        String[] f = first.fields();
+        try {
+            return logColumns(first.fields());
+        } catch (IllegalArgumentException e) {
+            throw new DataFormatException(file + ":" + first.line() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Column positions {user, item, rating, timestamp, hasHeader} (−1: absent; hasHeader 1 or 0)
+     * of a log whose first record has these fields: a header when it names user and item columns
+     * (user, user_id, uid, RecBole's user_id:token; item likewise; rating/score;
+     * timestamp/time/ts), else positional user,item[,rating][,timestamp]. Throws
+     * IllegalArgumentException for a header that names only one of user and item.
+     */
+    public static int[] logColumns(String[] f) {
         int u = -1;
         int i = -1;
         int r = -1;
@@ -415,7 +521,7 @@ public final class InteractionLogSplitter {
             return new int[] {u, i, r, t, 1};
         }
         if (u >= 0 || i >= 0) {
-            throw new DataFormatException(file + ":" + first.line() + ": the header names "
+            throw new IllegalArgumentException("the header names "
                     + (u >= 0 ? "a user but no item" : "an item but no user") + " column");
         }
         return new int[] {0, 1, f.length >= 3 ? 2 : -1, f.length >= 4 ? 3 : -1, 0};

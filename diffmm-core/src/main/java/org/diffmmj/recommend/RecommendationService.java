@@ -42,12 +42,8 @@ public final class RecommendationService {
     private final ScoreSource generalScores;
     private final float[] userEmb;
     private final float[] itemEmb;
-    /**
-     * Item embeddings one array per dimension, so a user's scores are axpy-style loops over the
-     * same index in two arrays, which the JIT turns into SIMD code (with a common array and an
-     * offset it cannot rule out overlap, and does not).
-     */
-    private final float[][] itemColumns;
+    /** Dot-product scoring and top-k with seen items excluded, shared with the Spark batch job. */
+    private final EmbeddingTopK scorer;
     private final float[] itemNorms;
     private final int precomputed;
     private final int[][] topItems;
@@ -95,12 +91,7 @@ public final class RecommendationService {
             this.userEmb = new float[0];
             this.itemEmb = new float[0];
         }
-        this.itemColumns = new float[dim][items];
-        for (int i = 0; i < items; i++) {
-            for (int c = 0; c < dim; c++) {
-                itemColumns[c][i] = itemEmb[i * dim + c];
-            }
-        }
+        this.scorer = new EmbeddingTopK(itemEmb, items, dim);
         this.itemNorms = new float[items];
         for (int i = 0; i < items; i++) {
             double s = 0;
@@ -116,7 +107,7 @@ public final class RecommendationService {
         if (precomputed > 0 && generalScores == null) {
             Parallel.forRange(users, 64, (from, to) -> {
                 for (int u = from; u < to; u++) {
-                    keepBest(u, unseenScores(u));
+                    keepBest(u, scores(u));
                 }
             });
         } else if (precomputed > 0) {
@@ -131,22 +122,25 @@ public final class RecommendationService {
                 }
                 generalScores.score(ids, buf);
                 for (int r = 0; r < ids.length; r++) {
-                    float[] scores = java.util.Arrays.copyOfRange(buf, r * items, (r + 1) * items);
-                    maskSeen(ids[r], scores);
-                    keepBest(ids[r], scores);
+                    keepBest(ids[r], java.util.Arrays.copyOfRange(buf, r * items, (r + 1) * items));
                 }
             }
         }
     }
 
-    private void keepBest(int u, float[] unseen) {
+    /** The precomputed best unseen items of user u from its (unmasked) scores. */
+    private void keepBest(int u, float[] scores) {
         int[] best = new int[precomputed];
-        int found = TopK.select(unseen, 0, items, precomputed, best, 0, new float[precomputed]);
+        float[] bestScores = new float[precomputed];
+        int found = topUnseen(u, scores, precomputed, best, bestScores);
         topItems[u] = java.util.Arrays.copyOf(best, found);
-        topScores[u] = new float[found];
-        for (int r = 0; r < found; r++) {
-            topScores[u][r] = unseen[best[r]];
-        }
+        topScores[u] = java.util.Arrays.copyOf(bestScores, found);
+    }
+
+    private int topUnseen(int u, float[] scores, int k, int[] best, float[] bestScores) {
+        int[] ptr = train.userPtr();
+        return EmbeddingTopK.topUnseen(scores, 0, items, train.userItems(), ptr[u], ptr[u + 1], k, best, bestScores,
+                new float[Math.min(k, items)]);
     }
 
     /** How many best items per user were computed at start-up. */
@@ -175,7 +169,18 @@ public final class RecommendationService {
             }
             return out;
         }
-        return top(includeSeen ? scores(u) : unseenScores(u), k, -1);
+        if (includeSeen) {
+            return top(scores(u), k, -1);
+        }
+        int n = Math.min(k, items);
+        int[] best = new int[n];
+        float[] bestScores = new float[n];
+        int found = topUnseen(u, scores(u), n, best, bestScores);
+        List<ScoredItem> out = new ArrayList<>(found);
+        for (int r = 0; r < found; r++) {
+            out.add(new ScoredItem(itemIds.externalId(best[r]), bestScores[r]));
+        }
+        return out;
     }
 
     /** Whether {@link #similarItems} is available (models with item embeddings). */
@@ -194,21 +199,6 @@ public final class RecommendationService {
         return out;
     }
 
-    /** The user's scores with training items at −∞. */
-    private float[] unseenScores(int u) {
-        float[] scores = scores(u);
-        maskSeen(u, scores);
-        return scores;
-    }
-
-    private void maskSeen(int u, float[] scores) {
-        int[] ptr = train.userPtr();
-        int[] seen = train.userItems();
-        for (int p = ptr[u]; p < ptr[u + 1]; p++) {
-            scores[seen[p]] = Float.NEGATIVE_INFINITY;
-        }
-    }
-
     public List<ScoredItem> similarItems(String itemId, int k) {
         if (!hasItemSimilarity()) {
             throw new UnsupportedOperationException("this model (" + modelName + ") has no item embeddings to compare");
@@ -225,20 +215,10 @@ public final class RecommendationService {
         return top(scores, k, item);
     }
 
-    /**
-     * ⟨query, item i⟩ for every item, summed over dimensions in order (the same float result as
-     * a per-item loop), with items innermost: no reduction chain, so the JIT emits SIMD code,
-     * about 50× faster than one dependent sum per item.
-     */
+    /** ⟨query, item i⟩ for every item (the shared scorer's sums, in dimension order). */
     private float[] dotWithAllItems(float[] queries, int offset) {
         float[] scores = new float[items];
-        for (int c = 0; c < dim; c++) {
-            float q = queries[offset + c];
-            float[] column = itemColumns[c];
-            for (int i = 0; i < items; i++) {
-                scores[i] += q * column[i];
-            }
-        }
+        scorer.scores(queries, offset, scores);
         return scores;
     }
 

@@ -171,6 +171,63 @@ class InteractionLogSplitterTest {
     }
 
     @Test
+    void aUsersRandomSplitDependsOnlyOnTheSeedAndItsId() throws Exception {
+        // The same users' records in another user order, with other users interleaved: each user's
+        // training/validation/test items are unchanged (a distributed job splits users in any order).
+        Path f = randomLog();
+        List<String> lines = java.nio.file.Files.readAllLines(f);
+        List<String> records = new java.util.ArrayList<>(lines.subList(1, lines.size()));
+        java.util.Map<String, List<String>> byUser = new java.util.LinkedHashMap<>();
+        for (String r : records) {
+            byUser.computeIfAbsent(r.substring(0, r.indexOf(',')), u -> new java.util.ArrayList<>()).add(r);
+        }
+        List<String> users = new java.util.ArrayList<>(byUser.keySet());
+        java.util.Collections.reverse(users);
+        StringBuilder sb = new StringBuilder("user,item\n");
+        for (String u : users) {
+            for (String r : byUser.get(u)) {
+                sb.append(r).append('\n');
+            }
+            sb.append("other").append(u).append(",item1\n");
+        }
+        Path g = log("reordered.csv", sb.toString());
+        Dataset a = new InteractionLogSplitter().seed(7).split(f).dataset();
+        Dataset b = new InteractionLogSplitter().seed(7).split(g).dataset();
+        for (Interactions[] pair : new Interactions[][] {{a.train(), b.train()}, {a.validation(), b.validation()},
+                {a.test(), b.test()}}) {
+            List<String> pa = pairs(a, pair[0]);
+            List<String> pb = new java.util.ArrayList<>(pairs(b, pair[1]));
+            pb.removeIf(p -> p.startsWith("other"));
+            assertThat(pb).containsExactlyInAnyOrderElementsOf(pa);
+        }
+    }
+
+    @Test
+    void splitUserShufflesWithTheUsersOwnStream() {
+        // Fisher-Yates from the last position down with userRandom(seed, id), written out by hand.
+        InteractionLogSplitter s = new InteractionLogSplitter().seed(11);
+        java.util.SplittableRandom r = InteractionLogSplitter.userRandom(11, "alice");
+        int[] order = {0, 1, 2, 3, 4};
+        for (int k = 4; k > 0; k--) {
+            int j = r.nextInt(k + 1);
+            int t = order[k];
+            order[k] = order[j];
+            order[j] = t;
+        }
+        InteractionLogSplitter.UserSplit split = s.splitUser("alice", new double[5]);
+        assertThat(split.order()).containsExactly(order);
+        assertThat(split.counts()).containsExactly(InteractionLogSplitter.splitCounts(5, new double[] {0.8, 0.1, 0.1}));
+        // Other ids and seeds give other streams; the same (seed, id) the same one.
+        assertThat(InteractionLogSplitter.userRandom(11, "alice").nextLong())
+                .isEqualTo(InteractionLogSplitter.userRandom(11, "alice").nextLong())
+                .isNotEqualTo(InteractionLogSplitter.userRandom(11, "alicf").nextLong())
+                .isNotEqualTo(InteractionLogSplitter.userRandom(12, "alice").nextLong());
+        // Temporal: stable by time, ties in log order.
+        InteractionLogSplitter t = new InteractionLogSplitter().strategy(InteractionLogSplitter.Strategy.TEMPORAL);
+        assertThat(t.splitUser("x", new double[] {5, 1, 5, 0, 1}).order()).containsExactly(3, 1, 4, 0, 2);
+    }
+
+    @Test
     void badLogsNameFileAndLine() throws Exception {
         Path f = log("log.csv", "u,a\nu,b,3\n");
         assertThatThrownBy(() -> new InteractionLogSplitter().split(f)).hasMessageContaining("log.csv:2")
