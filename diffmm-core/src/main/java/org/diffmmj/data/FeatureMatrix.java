@@ -46,4 +46,23 @@ public final class FeatureMatrix {
     public float get(int r, int c) {
         return data[r * cols + c];
     }
+
+    /**
+     * Each row divided by max(‖row‖₂, 1e-12), as torch's {@code F.normalize(x, dim=1)} (SLMRec, CLCRec
+     * and MMGCL normalise their raw features so); the sum of squares in double.
+     */
+    public FeatureMatrix rowL2Normalized() {
+        float[] v = data.clone();
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int c = 0; c < cols; c++) {
+                s += (double) v[r * cols + c] * v[r * cols + c];
+            }
+            float norm = (float) Math.max(Math.sqrt(s), 1e-12);
+            for (int c = 0; c < cols; c++) {
+                v[r * cols + c] /= norm;
+            }
+        }
+        return new FeatureMatrix(name, rows, cols, v);
+    }
 }

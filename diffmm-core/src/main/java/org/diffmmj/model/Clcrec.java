@@ -128,25 +128,9 @@ public final class Clcrec extends Module implements Recommender {
             }
         }
         this.idEmbedding = register(new Embedding("id_embedding", Init.xavierNormal(users + items, config.dim(), rng)));
-        this.features = ModalityFeatures.concatenated(modalities.stream().map(Clcrec::rowNormalized).toList());
+        this.features = ModalityFeatures.concatenated(modalities.stream().map(FeatureMatrix::rowL2Normalized).toList());
         this.encoderLayer1 = register(Linear.pytorchDefault("encoder_layer1", features.cols(), config.encoderHidden(), rng));
         this.encoderLayer2 = register(Linear.pytorchDefault("encoder_layer2", config.encoderHidden(), config.dim(), rng));
-    }
-
-    /** F.normalize(x, dim=1). */
-    private static FeatureMatrix rowNormalized(FeatureMatrix f) {
-        float[] v = f.data().clone();
-        for (int r = 0; r < f.rows(); r++) {
-            double s = 0;
-            for (int c = 0; c < f.cols(); c++) {
-                s += (double) v[r * f.cols() + c] * v[r * f.cols() + c];
-            }
-            float norm = (float) Math.max(Math.sqrt(s), 1e-12);
-            for (int c = 0; c < f.cols(); c++) {
-                v[r * f.cols() + c] /= norm;
-            }
-        }
-        return new FeatureMatrix(f.name(), f.rows(), f.cols(), v);
     }
 
     @Override

@@ -404,15 +404,7 @@ public final class Mmgcl extends Module implements Recommender {
         return Tapes.inference(tape -> {
             Var userTable = tape.constant(embeddingUser.value());
             List<Var> all = propagated(tape, normAdj, userTable, starts(tape, tape.constant(embeddingItem.value())));
-            List<Var> userParts = new ArrayList<>();
-            List<Var> itemParts = new ArrayList<>();
-            for (Var a : all) {
-                userParts.add(tape.sliceRows(a, 0, users));
-                itemParts.add(tape.sliceRows(a, users, users + items));
-            }
-            Var u = PerInputLightGcn.fused(tape, readUser, userParts, null);
-            Var i = PerInputLightGcn.fused(tape, readItem, itemParts, null);
-            return new EmbeddingScorer(u.value().copy(), i.value().copy());
+            return PerInputLightGcn.fusedScorer(tape, all, users, items, readUser, readItem);
         });
     }
 

@@ -47,25 +47,33 @@ final class PerInputLightGcn {
         return new Linear(name, Init.xavierUniform(in, out, rng), Init.linearDefault(1, out, in, rng));
     }
 
-    /** F.normalize(x, dim=1): each row over max(‖row‖, 1e-12). */
+    /** F.normalize(x, dim=1) of the raw features, as a tensor. */
     static Tensor rowNormalized(FeatureMatrix f) {
-        float[] v = f.data().clone();
-        for (int r = 0; r < f.rows(); r++) {
-            double s = 0;
-            for (int c = 0; c < f.cols(); c++) {
-                s += (double) v[r * f.cols() + c] * v[r * f.cols() + c];
-            }
-            float norm = (float) Math.max(Math.sqrt(s), 1e-12);
-            for (int c = 0; c < f.cols(); c++) {
-                v[r * f.cols() + c] /= norm;
-            }
-        }
-        return Tensor.fromArray(f.rows(), f.cols(), v);
+        FeatureMatrix n = f.rowL2Normalized();
+        return Tensor.fromArray(n.rows(), n.cols(), n.data());
     }
 
     /** One input's propagation: LightGCN's mean over layers 0..layers of graph·[users; items], (U+I)×d. */
     static Var propagate(Tape tape, CsrMatrix graph, Var userTable, Var itemStart, int layers) {
         return GraphPropagation.layerMean(tape, graph, tape.concatRows(userTable, itemStart), layers);
+    }
+
+    /**
+     * The scoring tables: each input's propagated (U+I)×d rows split at {@code users}, the user
+     * parts fused by {@code readUser}, the item parts by {@code readItem} (SLMRec's and MMGCL's
+     * {@code compute} at inference).
+     */
+    static EmbeddingScorer fusedScorer(Tape tape, List<Var> propagated, int users, int items, Linear readUser,
+                                       Linear readItem) {
+        List<Var> userParts = new ArrayList<>();
+        List<Var> itemParts = new ArrayList<>();
+        for (Var a : propagated) {
+            userParts.add(tape.sliceRows(a, 0, users));
+            itemParts.add(tape.sliceRows(a, users, users + items));
+        }
+        Var u = fused(tape, readUser, userParts, null);
+        Var i = fused(tape, readItem, itemParts, null);
+        return new EmbeddingScorer(u.value().copy(), i.value().copy());
     }
 
     /** fusion([parts_0 | parts_1 | …]) over the given rows of each part (all rows when rows is null). */

@@ -320,15 +320,7 @@ public final class Slmrec extends Module implements Recommender {
     public EmbeddingScorer scorer() {
         return Tapes.inference(tape -> {
             List<Var> all = propagated(tape, tape.constant(embeddingUser.value()), tape.constant(embeddingItem.value()));
-            List<Var> userParts = new ArrayList<>();
-            List<Var> itemParts = new ArrayList<>();
-            for (Var a : all) {
-                userParts.add(tape.sliceRows(a, 0, users));
-                itemParts.add(tape.sliceRows(a, users, users + items));
-            }
-            Var u = PerInputLightGcn.fused(tape, userAfterGcn, userParts, null);
-            Var i = PerInputLightGcn.fused(tape, itemAfterGcn, itemParts, null);
-            return new EmbeddingScorer(u.value().copy(), i.value().copy());
+            return PerInputLightGcn.fusedScorer(tape, all, users, items, userAfterGcn, itemAfterGcn);
         });
     }
 
