@@ -145,6 +145,24 @@ final class Fixture {
         return new CsrMatrix(n, a.cols(), ptr, cols, vals);
     }
 
+    /**
+     * Loads a model whose parameters are exactly the named tables and nn.Linear layers: each table
+     * from its array, each layer's weight from {@code NAME_weight} (torch's out × in, transposed)
+     * and bias from {@code NAME_bias}.
+     */
+    void loadTablesAndLinears(java.util.List<Parameter> params, java.util.List<String> tables,
+                              java.util.List<String> linears) {
+        java.util.Map<String, Parameter> p = byName(params);
+        assertThat(p).hasSize(tables.size() + 2 * linears.size());
+        for (String t : tables) {
+            load(p.get(t), tensor(t));
+        }
+        for (String t : linears) {
+            load(p.get(t + ".weight"), transposed(t + "_weight"));
+            load(p.get(t + ".bias"), tensor(t + "_bias"));
+        }
+    }
+
     /** Copies {@code value} into the parameter, which must already have its shape. */
     static void load(Parameter p, Tensor value) {
         assertThat(value.shape()).as("shape of %s", p.name()).isEqualTo(p.value().shape());

@@ -3,7 +3,6 @@ package org.diffmmj.parity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.diffmmj.parity.Fixture.assertClose;
 import static org.diffmmj.parity.Fixture.assertGrad;
-import static org.diffmmj.parity.Fixture.load;
 
 import java.util.List;
 import java.util.Map;
@@ -50,15 +49,7 @@ class MmgclParityTest {
         Mmgcl m = new Mmgcl(fx.multiModalDataset("image", "text"), new Mmgcl.Config(fx.integer("dim"),
                 fx.integer("layer_num"), (float) fx.scalar("ssl_alpha"), (float) fx.scalar("ssl_temp"),
                 fx.scalar("dropout_rate"), "image=0.5,text=0.5", 0f, task, variant), new Rng(3));
-        Map<String, Parameter> p = Fixture.byName(m.parameters());
-        assertThat(p).hasSize(2 + 2 * LINEARS.size());
-        for (String t : new String[] {"embedding_user", "embedding_item"}) {
-            load(p.get(t), fx.tensor(t));
-        }
-        for (String t : LINEARS) {
-            load(p.get(t + ".weight"), fx.transposed(t + "_weight"));
-            load(p.get(t + ".bias"), fx.tensor(t + "_bias"));
-        }
+        fx.loadTablesAndLinears(m.parameters(), List.of("embedding_user", "embedding_item"), LINEARS);
         assertThat(m.modalities()).containsExactly("image", "text");
         return m;
     }

@@ -3,7 +3,6 @@ package org.diffmmj.parity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.diffmmj.parity.Fixture.assertClose;
 import static org.diffmmj.parity.Fixture.assertGrad;
-import static org.diffmmj.parity.Fixture.load;
 
 import java.util.List;
 import java.util.Map;
@@ -45,15 +44,7 @@ class SlmrecAuthorsParityTest {
         Slmrec m = new Slmrec(fx.multiModalDataset("audio", "image", "text"), new Slmrec.Config(fx.integer("dim"),
                 fx.integer("layer_num"), (float) fx.scalar("temp"), (float) fx.scalar("ssl_temp"),
                 (float) fx.scalar("ssl_alpha"), 0f, "FAC", 0.3f), new Rng(3));
-        Map<String, Parameter> p = Fixture.byName(m.parameters());
-        assertThat(p).hasSize(2 + 2 * LINEARS.size());
-        for (String t : new String[] {"embedding_user", "embedding_item"}) {
-            load(p.get(t), fx.tensor(t));
-        }
-        for (String t : LINEARS) {
-            load(p.get(t + ".weight"), fx.transposed(t + "_weight"));
-            load(p.get(t + ".bias"), fx.tensor(t + "_bias"));
-        }
+        fx.loadTablesAndLinears(m.parameters(), List.of("embedding_user", "embedding_item"), LINEARS);
         assertThat(m.modalities()).containsExactly("image", "audio", "text");
         return m;
     }
@@ -63,16 +54,8 @@ class SlmrecAuthorsParityTest {
         Slmrec m = new Slmrec(fd.multiModalDataset("audio", "image", "text"), new Slmrec.Config(fd.integer("dim"),
                 fd.integer("layer_num"), (float) fd.scalar("temp"), (float) fd.scalar("ssl_temp"),
                 (float) fd.scalar("ssl_alpha"), 0f, "FD", (float) fd.scalar("dropout_rate")), new Rng(3));
-        Map<String, Parameter> p = Fixture.byName(m.parameters());
-        List<String> linears = LINEARS.stream().filter(t -> !t.startsWith("g_")).toList();
-        assertThat(p).hasSize(2 + 2 * linears.size());
-        for (String t : new String[] {"embedding_user", "embedding_item"}) {
-            load(p.get(t), fd.tensor(t));
-        }
-        for (String t : linears) {
-            load(p.get(t + ".weight"), fd.transposed(t + "_weight"));
-            load(p.get(t + ".bias"), fd.tensor(t + "_bias"));
-        }
+        fd.loadTablesAndLinears(m.parameters(), List.of("embedding_user", "embedding_item"),
+                LINEARS.stream().filter(t -> !t.startsWith("g_")).toList());
         return m;
     }
 
