@@ -5,6 +5,7 @@ import java.util.Arrays;
 
 import org.diffmmj.random.Rng;
 import org.diffmmj.tensor.Parallel;
+import org.diffmmj.tensor.RowKernels;
 import org.diffmmj.tensor.Tensor;
 import org.diffmmj.tensor.TopK;
 
@@ -235,35 +236,56 @@ public final class CsrMatrix {
         multiplyInto(x, out, false);
     }
 
-    /** out (+)= this · x. */
+    /**
+     * out (+)= this · x. x is copied to the heap once, so that the kernel reads its rows as
+     * arrays (element access to the native buffer is slow); output rows go through a small
+     * heap block per chunk of rows.
+     */
     public void multiplyInto(Tensor x, Tensor out, boolean accumulate) {
         if (x.rows() != cols || out.rows() != rows || out.cols() != x.cols()) {
             throw new IllegalArgumentException("spmm: " + rows + "×" + cols + " · " + x.shape() + " does not give "
                     + out.shape());
         }
         int d = x.cols();
-        FloatBuffer xb = x.buffer();
+        float[] xh = denseScratch(x);
         FloatBuffer ob = out.buffer();
+        RowKernels kernels = RowKernels.best();
         int grain = Math.max(16, 4096 / Math.max(1, d));
         Parallel.forRange(rows, grain, (from, to) -> {
-            float[] acc = new float[d];
-            float[] xr = new float[d];
-            for (int i = from; i < to; i++) {
+            int blockRows = Math.max(1, Math.min(to - from, OUTPUT_BLOCK_FLOATS / Math.max(1, d)));
+            float[] block = new float[blockRows * d];
+            for (int b = from; b < to; b += blockRows) {
+                int e = Math.min(to, b + blockRows);
+                int n = (e - b) * d;
                 if (accumulate) {
-                    ob.get(i * d, acc, 0, d);
+                    ob.get(b * d, block, 0, n);
                 } else {
-                    Arrays.fill(acc, 0f);
+                    Arrays.fill(block, 0, n, 0f);
                 }
-                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
-                    float v = values[p];
-                    xb.get(colIdx[p] * d, xr, 0, d);
-                    for (int c = 0; c < d; c++) {
-                        acc[c] += v * xr[c];
-                    }
-                }
-                ob.put(i * d, acc, 0, d);
+                kernels.sparseRows(rowPtr, colIdx, values, xh, d, b, e, block);
+                ob.put(b * d, block, 0, n);
             }
         });
+    }
+
+    /** Output rows per heap block of {@link #multiplyInto}: 64 KB, well inside L2. */
+    private static final int OUTPUT_BLOCK_FLOATS = 1 << 14;
+
+    /**
+     * The calling thread's heap copy of a product's dense operand, reused across calls: a fresh
+     * array per product would be a multi-megabyte allocation a thousand times an epoch.
+     */
+    private static final ThreadLocal<float[]> DENSE_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] denseScratch(Tensor x) {
+        int n = (int) x.size();
+        float[] scratch = DENSE_SCRATCH.get();
+        if (scratch.length < n) {
+            scratch = new float[n];
+            DENSE_SCRATCH.set(scratch);
+        }
+        x.copyTo(scratch, 0);
+        return scratch;
     }
 
     /**

@@ -2,8 +2,9 @@ package org.diffmmj.tensor;
 
 /**
  * The per-row kernels of a softmax over many candidates (the InfoNCE terms): maximum, exp of the
- * shifted row with its sum, and scaling; tanh, the denoisers' activation; and dropout masks, whose
- * random keep-or-drop branch the JIT would otherwise compile to a mispredicted jump per element.
+ * shifted row with its sum, and scaling; tanh, the denoisers' activation; dropout masks, whose
+ * random keep-or-drop branch the JIT would otherwise compile to a mispredicted jump per element;
+ * and the rows of a sparse-times-dense product (every graph propagation).
  * Two implementations give the same results to float
  * rounding: one on the Java Vector API (AVX2/AVX-512 lanes, about twelve times faster per
  * element here) when the JVM was started with {@code --add-modules jdk.incubator.vector}, as the
@@ -59,6 +60,26 @@ public abstract class RowKernels {
             float keep = mask[c] >= p ? keepScale : 0f;
             mask[c] = keep;
             x[c] *= keep;
+        }
+    }
+
+    /**
+     * Rows [from, to) of a sparse-times-dense product, added to what {@code out} holds:
+     * out[(i − from)·d + c] += Σ_p values[p]·x[colIdx[p]·d + c] over row i's entries p in stored
+     * order, each product rounded before its addition (no fused multiply-add), so every
+     * implementation gives the same bits as this loop.
+     */
+    public void sparseRows(int[] rowPtr, int[] colIdx, float[] values, float[] x, int d, int from, int to,
+                           float[] out) {
+        for (int i = from; i < to; i++) {
+            int o = (i - from) * d;
+            for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                float v = values[p];
+                int xb = colIdx[p] * d;
+                for (int c = 0; c < d; c++) {
+                    out[o + c] += v * x[xb + c];
+                }
+            }
         }
     }
 

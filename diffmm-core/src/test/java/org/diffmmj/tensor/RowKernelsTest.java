@@ -132,4 +132,64 @@ class RowKernelsTest {
         assertThat(FastMath.exp(-100f)).isEqualTo(0f);
         assertThat(FastMath.exp(100f)).isEqualTo(Float.POSITIVE_INFINITY);
     }
+
+    @Test
+    void sparseRowsHandCase() {
+        // [[2, 0, 1], [0, 0, 0], [0, -1, 0]] · [[1, 2], [3, 4], [5, 6]], added to out = [[1, 1], [0, 0], [0.5, 0]]
+        int[] rowPtr = {0, 2, 2, 3};
+        int[] colIdx = {0, 2, 1};
+        float[] values = {2f, 1f, -1f};
+        float[] x = {1, 2, 3, 4, 5, 6};
+        for (RowKernels k : implementations()) {
+            float[] out = {1, 1, 0, 0, 0.5f, 0};
+            k.sparseRows(rowPtr, colIdx, values, x, 2, 0, 3, out);
+            assertThat(out).as(k.description()).containsExactly(8f, 11f, 0f, 0f, -2.5f, -4f);
+            float[] tail = {0, 0};
+            k.sparseRows(rowPtr, colIdx, values, x, 2, 2, 3, tail); // rows [2, 3) only, written from 0
+            assertThat(tail).containsExactly(-3f, -4f);
+        }
+    }
+
+    @Test
+    void sparseRowsGiveTheBitsOfTheOneEntryAtATimeLoop() {
+        Random rnd = new Random(11);
+        int rows = 50;
+        int cols = 40;
+        int[] rowPtr = new int[rows + 1];
+        int[] colIdx = new int[rows * 12];
+        float[] values = new float[rows * 12];
+        int nnz = 0;
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                if (rnd.nextInt(4) == 0 && nnz < colIdx.length) {
+                    colIdx[nnz] = j;
+                    values[nnz++] = (float) rnd.nextGaussian();
+                }
+            }
+            rowPtr[i + 1] = nnz;
+        }
+        for (int d : new int[] {1, 3, 8, 16, 64, 67}) {
+            float[] x = new float[cols * d];
+            for (int q = 0; q < x.length; q++) {
+                x[q] = (float) rnd.nextGaussian() * 10f;
+            }
+            float[] start = new float[rows * d];
+            for (int q = 0; q < start.length; q++) {
+                start[q] = (float) rnd.nextGaussian();
+            }
+            float[] expected = start.clone();
+            for (int i = 0; i < rows; i++) {
+                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                    for (int c = 0; c < d; c++) {
+                        expected[i * d + c] = expected[i * d + c] + values[p] * x[colIdx[p] * d + c];
+                    }
+                }
+            }
+            for (RowKernels k : implementations()) {
+                float[] out = start.clone();
+                k.sparseRows(rowPtr, colIdx, values, x, d, 0, rows, out);
+                assertThat(out).as("%s d=%d", k.description(), d).containsExactly(expected);
+            }
+        }
+    }
 }
