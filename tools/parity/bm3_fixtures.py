@@ -24,6 +24,8 @@ from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir  # 
 import mmrec_multimodal as mm  # noqa: E402
 
 N_LAYERS, DROPOUT, REG, CL = 2, 0.3, 0.1, 2.0
+# the steps fixture: three Adam steps on batches of 6, 6 and 5 of the shuffled 17 training pairs
+STEPS, STEP_BATCH, STEP_LR = 3, 6, 0.05
 # calculate_loss drops its targets in this order
 VIEWS = ['users', 'items', 'text', 'image']
 
@@ -93,6 +95,32 @@ def main():
     for name in ('predictor', 'image_trs', 'text_trs'):
         out.array('grad_' + name + '_weight', getattr(model, name).weight.grad)
         out.array('grad_' + name + '_bias', getattr(model, name).bias.grad)
+
+    # Training over steps: STEPS Adam steps (torch.optim.Adam as overall.yaml's learner, lr STEP_LR,
+    # weight_decay 0) from the same weights, each on its own batch with freshly drawn masks, as
+    # Trainer._train_epoch runs them (zero_grad, calculate_loss, backward, step).
+    opt = torch.optim.Adam(model.parameters(), lr=STEP_LR)
+    order = torch.randperm(len(mm.TRAIN))
+    pairs = torch.tensor(mm.TRAIN).long()[order]
+    out.put('steps', STEPS); out.put('step_lr', STEP_LR)
+    for s in range(STEPS):
+        sb = pairs[s * STEP_BATCH:(s + 1) * STEP_BATCH].t()
+        masks.clear()
+        opt.zero_grad()
+        step_loss = model.calculate_loss(sb)
+        assert len(masks) == 4
+        out.ints('step%d_users' % s, sb[0].reshape(1, -1)); out.ints('step%d_positives' % s, sb[1].reshape(1, -1))
+        for v, m in zip(VIEWS, masks):
+            out.array('step%d_mask_%s' % (s, v), m)
+        out.scalar('step%d_loss' % s, step_loss)
+        step_loss.backward()
+        opt.step()
+    for name in ('user_embedding', 'item_id_embedding', 'image_embedding', 'text_embedding'):
+        out.array('after_' + name, getattr(model, name).weight)
+    for name in ('predictor', 'image_trs', 'text_trs'):
+        out.array('after_' + name + '_weight', getattr(model, name).weight)
+        out.array('after_' + name + '_bias', getattr(model, name).bias)
+    out.array('after_scores', model.full_sort_predict([torch.arange(mm.USERS)]))
     out.close()
     print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
 

@@ -148,4 +148,35 @@ class Bm3Test {
         }
         return dot / Math.sqrt(na * nb);
     }
+
+    /**
+     * MMRec's early stopping (utils.early_stopping, overall.yaml stopping_step 20), transcribed:
+     * cur_step counts evaluations without improvement and training stops once cur_step &gt; 20. On a
+     * validation curve that peaks at epoch 3 and never recovers it stops at epoch 24; our Trainer
+     * stops at best + patience (TrainerTest.earlyStoppingStopsAfterPatience), so BM3's training
+     * default must be 21, not the 15 or 20 a reading of "stopping_step 20" suggests.
+     */
+    @Test
+    void trainingDefaultsStopWhereMmrecStops() {
+        double[] val = new double[60];
+        for (int e = 0; e < val.length; e++) {
+            val[e] = e <= 3 ? 0.01 * e : 0.02;
+        }
+        int stopStep = 20;
+        double best = Double.NEGATIVE_INFINITY;
+        int curStep = 0;
+        int stoppedAt = -1;
+        for (int e = 0; e < val.length && stoppedAt < 0; e++) {
+            if (val[e] > best) {
+                best = val[e];
+                curStep = 0;
+            } else if (++curStep > stopStep) {
+                stoppedAt = e;
+            }
+        }
+        assertThat(stoppedAt).isEqualTo(24);
+        Map<String, Object> defaults = Bm3.DEFINITION.trainingDefaults();
+        assertThat(defaults).containsEntry("batch", 2048);
+        assertThat(3 + ((Number) defaults.get("patience")).intValue()).isEqualTo(stoppedAt);
+    }
 }
