@@ -20,6 +20,7 @@ import org.diffmmj.random.Rng;
 import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.graph.InteractionGraphs;
 import org.diffmmj.tensor.Blas;
+import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
 import org.diffmmj.train.EpochRecord;
 import org.diffmmj.train.Trainer;
@@ -59,12 +60,16 @@ public final class BenchCommand implements Callable<Integer> {
         // before training is reported beside it.
         double coldRoofline = roofline(dataset.items(), DiffMMWork.outerWidth(c));
         List<Double> warmRooflines = new ArrayList<>();
+        List<Double> bandwidths = new ArrayList<>();
         TrainingHistory history;
         long graphNnz;
         long modalityNnz;
         try (Recommender model = config.definition().create(c, dataset, new Rng(config.training().seed()))) {
             history = new Trainer(config.training()).fit(model, dataset, Map.of(),
-                    (record, h, m) -> warmRooflines.add(roofline(dataset.items(), DiffMMWork.outerWidth(c))));
+                    (record, h, m) -> {
+                        warmRooflines.add(roofline(dataset.items(), DiffMMWork.outerWidth(c)));
+                        bandwidths.add(memoryBandwidth());
+                    });
             graphNnz = InteractionGraphs.withSelfLoops(dataset.train()).nnz();
             modalityNnz = ((DiffMM) model).modalityGraphs().stream().mapToLong(CsrMatrix::nnz).sum()
                     / Math.max(1, dataset.modalities().size());
@@ -87,6 +92,20 @@ public final class BenchCommand implements Callable<Integer> {
             p.put("roofline_fraction", seconds > 0 ? gflop / seconds / roofline : 0);
             phases.put(phase, p);
         }
+        // The recommendation phase is bounded by memory traffic as much as by products: its time
+        // against both bounds, from the bandwidth measured after each epoch like the roofline.
+        double bandwidth = median(bandwidths.stream().mapToDouble(Double::doubleValue).toArray());
+        double recBytes = DiffMMWork.recommendationTrainingBytes(dataset, c, batch, graphNnz, modalityNnz);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> rec = (Map<String, Object>) phases.get("recommendation_training");
+        double recSeconds = (Double) rec.get("seconds");
+        double flopBound = (Double) rec.get("gflop") / roofline;
+        double byteBound = recBytes / 1e9 / bandwidth;
+        rec.put("gbytes_moved", recBytes / 1e9);
+        rec.put("flop_bound_seconds", flopBound);
+        rec.put("bandwidth_bound_seconds", byteBound);
+        rec.put("bound_seconds", Math.max(flopBound, byteBound));
+        rec.put("bound_fraction", recSeconds > 0 ? Math.max(flopBound, byteBound) / recSeconds : 0);
         double epochMedian = median(measured.stream().mapToDouble(EpochRecord::totalSeconds).toArray());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("dataset", dataset.name());
@@ -99,6 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.put("roofline_gflops_after_each_epoch", warmRooflines);
         out.put("roofline_gflops_before_training", coldRoofline);
         out.put("roofline_epoch_seconds", totalGflop / roofline);
+        out.put("memory_bandwidth_gbytes_per_second", bandwidth);
         out.put("peak_rss_mb", peakRssMb());
         out.put("phases", phases);
         if (json) {
@@ -112,6 +132,9 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-26s %9.3f %10.1f %10.1f %8.0f%%%n", name, p.get("seconds"), p.get("gflop"),
                         p.get("gflops"), 100 * (Double) p.get("roofline_fraction"));
             });
+            System.out.printf("recommendation training moves %.1f GB an epoch: at %.1f GB/s (copy bandwidth measured "
+                            + "here) %.2f s, at the roofline %.2f s; its time is %.0f%% of the larger bound%n",
+                    recBytes / 1e9, bandwidth, byteBound, flopBound, 100 * Math.max(flopBound, byteBound) / recSeconds);
         }
         return 0;
     }
@@ -137,6 +160,27 @@ public final class BenchCommand implements Callable<Integer> {
                     rates.add(2.0 * b * in * hidden / (t1 - t0));
                     rates.add(2.0 * b * hidden * items / (t2 - t1));
                 }
+            }
+        }
+        return median(rates.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /**
+     * Memory bandwidth in GB/s (bytes read plus bytes written) of a parallel copy of 256 MB between
+     * heap arrays, far beyond the caches; median of five after a warm-up.
+     */
+    static double memoryBandwidth() {
+        int n = 1 << 26;
+        float[] src = new float[n];
+        float[] dst = new float[n];
+        Arrays.fill(src, 1f);
+        List<Double> rates = new ArrayList<>();
+        for (int rep = 0; rep < 6; rep++) {
+            long t0 = System.nanoTime();
+            Parallel.forRange(n, 1 << 20, (from, to) -> System.arraycopy(src, from, dst, from, to - from));
+            long t1 = System.nanoTime();
+            if (rep > 0) {
+                rates.add(2.0 * 4 * n / (t1 - t0));
             }
         }
         return median(rates.stream().mapToDouble(Double::doubleValue).toArray());

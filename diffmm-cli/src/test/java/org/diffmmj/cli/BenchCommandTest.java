@@ -62,6 +62,19 @@ class BenchCommandTest {
         assertThat(out.get("epoch_gflop").asDouble()).isCloseTo(totalGflop, within(1e-6));
         assertThat(out.get("roofline_epoch_seconds").asDouble()).isCloseTo(totalGflop / roofline, within(1e-9));
         assertThat(out.get("peak_rss_mb").asLong()).isPositive();
+        // The recommendation phase against both of its bounds: products at the roofline and its
+        // memory traffic at the copy bandwidth measured in the same process.
+        JsonNode rec = out.get("phases").get("recommendation_training");
+        double bandwidth = out.get("memory_bandwidth_gbytes_per_second").asDouble();
+        assertThat(bandwidth).isPositive();
+        double flopBound = rec.get("gflop").asDouble() / roofline;
+        double byteBound = rec.get("gbytes_moved").asDouble() / bandwidth;
+        assertThat(rec.get("gbytes_moved").asDouble()).isPositive();
+        assertThat(rec.get("flop_bound_seconds").asDouble()).isCloseTo(flopBound, within(1e-12));
+        assertThat(rec.get("bandwidth_bound_seconds").asDouble()).isCloseTo(byteBound, within(1e-12));
+        assertThat(rec.get("bound_seconds").asDouble()).isCloseTo(Math.max(flopBound, byteBound), within(1e-12));
+        assertThat(rec.get("bound_fraction").asDouble())
+                .isCloseTo(Math.max(flopBound, byteBound) / rec.get("seconds").asDouble(), within(1e-9));
     }
 
     @Test

@@ -86,6 +86,42 @@ public final class DiffMMWork {
         return batches * (spmm + infoNce + transforms);
     }
 
+    /**
+     * Bytes the recommendation phase must move through memory in one epoch as it is computed
+     * (each InfoNCE term materialises its batch × candidates logits; a sparse product streams its
+     * dense operand, its output and its pattern), so that its time can be set against the
+     * machine's memory bandwidth as well as its matrix-multiply roofline. Counted, per batch:
+     * <ul>
+     * <li>every InfoNCE term: the logits written by the product (4·B·N bytes), read and written by
+     *     the softmax pass (8·B·N), and read by the two gradient products (8·B·N): 20·B·N;</li>
+     * <li>every sparse product, forward and its transposed backward: the dense operand read and the
+     *     output written (8·n·d each), the pattern read (8·nnz + 4·n);</li>
+     * <li>Adam over the embedding tables: parameter, gradient and two moments read, parameter and
+     *     moments written (28 bytes per value).</li>
+     * </ul>
+     * Element-wise ops (normalisation, sums, slices) are left out, so this is a lower bound.
+     */
+    public static double recommendationTrainingBytes(Dataset data, DiffMMConfig c, int batch, long graphNnz,
+                                                     long modalityGraphNnz) {
+        int m = data.modalities().size();
+        double batches = Math.ceil(data.train().size() / (double) batch);
+        double n = data.users() + data.items();
+        double d = c.dim();
+        boolean cl = c.cl() && c.sslReg() != 0;
+        double mainProducts = m * 3.0 + c.gnnLayers();
+        double clProducts = cl ? m * (1.0 + c.gnnLayers()) : 0;
+        double mainPattern = 8.0 * graphNnz + 4 * n;
+        double modalityPattern = 8.0 * modalityGraphNnz + 4 * n;
+        double dense = 8 * n * d;
+        double sparse = 2 * ((mainProducts + clProducts) * dense
+                + (m * 2.0 + c.gnnLayers() + (cl ? m * c.gnnLayers() : 0)) * mainPattern
+                + (m + (cl ? m : 0)) * modalityPattern);
+        int terms = !cl ? 0 : c.clMethod() == 1 ? m : m * (m - 1) / 2;
+        double infoNce = terms * 20.0 * batch * n;
+        double adam = 28 * n * d;
+        return batches * (sparse + infoNce + adam);
+    }
+
     public static double evaluation(Dataset data, int dim) {
         double users = data.validation().usersWithInteractions().length + data.test().usersWithInteractions().length;
         return 2 * users * data.items() * dim;
