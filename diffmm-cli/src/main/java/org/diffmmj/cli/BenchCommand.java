@@ -166,11 +166,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Memory bandwidth in GB/s (bytes read plus bytes written) of a parallel copy of 256 MB between
+     * Memory bandwidth in GB/s (bytes read plus bytes written) of a parallel copy of 64 MB between
      * heap arrays, far beyond the caches; median of five after a warm-up.
      */
     static double memoryBandwidth() {
-        int n = 1 << 26;
+        int n = 1 << 24;
         float[] src = new float[n];
         float[] dst = new float[n];
         Arrays.fill(src, 1f);
