@@ -122,11 +122,16 @@ final class ReductionOps {
         Tensor out = tape.alloc(rows, 1);
         FloatBuffer av = a.value.buffer();
         FloatBuffer bv = b.value.buffer();
+        // Rows through heap arrays (the same products, summed in double in column order).
         Parallel.forRange(rows, 256, (from, to) -> {
+            float[] ar = new float[cols];
+            float[] br = new float[cols];
             for (int r = from; r < to; r++) {
+                av.get(r * cols, ar, 0, cols);
+                bv.get(r * cols, br, 0, cols);
                 double s = 0;
                 for (int c = 0; c < cols; c++) {
-                    s += av.get(r * cols + c) * bv.get(r * cols + c);
+                    s += ar[c] * br[c];
                 }
                 out.set(r, 0, (float) s);
             }
@@ -137,16 +142,25 @@ final class ReductionOps {
             FloatBuffer ga = a.requiresGrad ? tape.gradOf(a).buffer() : null;
             FloatBuffer gb = b.requiresGrad ? tape.gradOf(b).buffer() : null;
             Parallel.forRange(rows, 256, (from, to) -> {
+                float[] src = new float[cols];
+                float[] acc = new float[cols];
                 for (int r = from; r < to; r++) {
                     float g = gy.get(r);
-                    for (int c = 0; c < cols; c++) {
-                        int i = r * cols + c;
-                        if (ga != null) {
-                            ga.put(i, ga.get(i) + g * bv.get(i));
+                    if (ga != null) {
+                        bv.get(r * cols, src, 0, cols);
+                        ga.get(r * cols, acc, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            acc[c] += g * src[c];
                         }
-                        if (gb != null) {
-                            gb.put(i, gb.get(i) + g * av.get(i));
+                        ga.put(r * cols, acc, 0, cols);
+                    }
+                    if (gb != null) {
+                        av.get(r * cols, src, 0, cols);
+                        gb.get(r * cols, acc, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            acc[c] += g * src[c];
                         }
+                        gb.put(r * cols, acc, 0, cols);
                     }
                 }
             });

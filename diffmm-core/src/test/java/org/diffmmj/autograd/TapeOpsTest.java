@@ -191,6 +191,119 @@ class TapeOpsTest {
         assertThat(two.grad().get(0)).isEqualTo(0f);
     }
 
+    /**
+     * LeakyReLU by hand, slope 0.1: [−2, 0, 3, −0.5] ↦ [−0.2, 0, 3, −0.05]; with upstream
+     * w = [1, 2, 3, 4] the gradient is w·(x &gt; 0 ? 1 : 0.1) = [0.1, 0.2, 3, 0.4] (0 takes the slope).
+     */
+    @Test
+    void leakyReluByHand() {
+        assertThat(forward(t -> t.leakyRelu(t.constant(Tensor.of(1, 4, -2, 0, 3, -0.5f)), 0.1f)))
+                .containsExactly(-0.2f, 0f, 3f, -0.05f);
+        Parameter x = fixed("x", 1, 4, -2, 0, 3, -0.5f);
+        backward(t -> t.leakyRelu(t.param(x), 0.1f), Tensor.of(1, 4, 1, 2, 3, 4), x);
+        assertThat(x.grad().toArray()).containsExactly(0.1f, 0.2f, 3f, 0.4f);
+    }
+
+    /**
+     * The kernels rewritten for speed (LeakyReLU, square and ReLU in SIMD chunk loops; the row
+     * loops of gatherRows' and concatCols' backward and of rowDot) against their per-element
+     * definitions, bit for bit, on shapes that cross the chunk and vector-lane boundaries.
+     */
+    @Test
+    void rewrittenKernelsEqualTheirPerElementDefinitionsBitForBit() {
+        int rows = 70;
+        int cols = 65;
+        int n = rows * cols;
+        Parameter a = param("a", rows, cols, -2f, 2f);
+        Parameter b = param("b", rows, cols, -2f, 2f);
+        Tensor w = Tensor.zeros(rows, cols);
+        rng.fillUniform(w, -1f, 1f);
+        float[] av = a.value().toArray();
+        float[] bv = b.value().toArray();
+        float[] wv = w.toArray();
+        av[0] = 0f;
+        av[1] = -0f;
+        a.value().copyFrom(av);
+
+        float slope = 0.01f;
+        float[] y = forward(t -> t.leakyRelu(t.param(a), slope));
+        backward(t -> t.leakyRelu(t.param(a), slope), w, a);
+        float[] g = a.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(y[i]).isEqualTo(av[i] > 0 ? av[i] : slope * av[i]);
+            assertThat(g[i]).isEqualTo(0f + wv[i] * (av[i] > 0 ? 1f : slope));
+        }
+        y = forward(t -> t.square(t.param(a)));
+        backward(t -> t.square(t.param(a)), w, a);
+        g = a.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(y[i]).isEqualTo(av[i] * av[i]);
+            assertThat(g[i]).isEqualTo(0f + wv[i] * (2f * av[i]));
+        }
+        y = forward(t -> t.relu(t.param(a)));
+        backward(t -> t.relu(t.param(a)), w, a);
+        g = a.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(y[i]).isEqualTo(Math.max(av[i], 0f));
+            assertThat(g[i]).isEqualTo(0f + wv[i] * (av[i] > 0 ? 1f : 0f));
+        }
+
+        // rowDot: double sums in column order; gradients g·b and g·a.
+        Tensor wr = Tensor.zeros(rows, 1);
+        rng.fillUniform(wr, -1f, 1f);
+        y = forward(t -> t.rowDot(t.param(a), t.param(b)));
+        backward(t -> t.rowDot(t.param(a), t.param(b)), wr, a, b);
+        float[] ga = a.grad().toArray();
+        float[] gb = b.grad().toArray();
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int c = 0; c < cols; c++) {
+                s += av[r * cols + c] * bv[r * cols + c];
+            }
+            assertThat(y[r]).isEqualTo((float) s);
+            float gr = wr.get(r, 0);
+            for (int c = 0; c < cols; c++) {
+                assertThat(ga[r * cols + c]).isEqualTo(0f + gr * bv[r * cols + c]);
+                assertThat(gb[r * cols + c]).isEqualTo(0f + gr * av[r * cols + c]);
+            }
+        }
+
+        // gatherRows' backward: repeated rows accumulate in index order.
+        int[] idx = new int[150];
+        for (int k = 0; k < idx.length; k++) {
+            idx[k] = (k * 37) % 11;
+        }
+        Tensor wg = Tensor.zeros(idx.length, cols);
+        rng.fillUniform(wg, -1f, 1f);
+        backward(t -> t.gatherRows(t.param(a), idx), wg, a);
+        float[] expected = new float[n];
+        for (int k = 0; k < idx.length; k++) {
+            for (int c = 0; c < cols; c++) {
+                expected[idx[k] * cols + c] += wg.get(k, c);
+            }
+        }
+        assertThat(a.grad().toArray()).containsExactly(expected);
+
+        // concatCols' backward: each part's gradient is its segment of the upstream gradient.
+        Parameter c1 = param("c1", rows, 3);
+        Tensor wc = Tensor.zeros(rows, cols + 3 + cols);
+        rng.fillUniform(wc, -1f, 1f);
+        backward(t -> t.concatCols(t.param(a), t.param(c1), t.param(a)), wc, a, c1);
+        float[] gc = c1.grad().toArray();
+        ga = a.grad().toArray();
+        int width = 2 * cols + 3;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < 3; c++) {
+                assertThat(gc[r * 3 + c]).isEqualTo(wc.get(r, cols + c));
+            }
+            for (int c = 0; c < cols; c++) {
+                // a appears twice: its first segment's gradient, then its second's, added.
+                assertThat(ga[r * cols + c]).isEqualTo(0f + wc.get(r, c) + wc.get(r, cols + 3 + c));
+            }
+        }
+        assertThat(width).isEqualTo(wc.cols());
+    }
+
     @Test
     void elementWiseFunctionGradients() {
         // Entries away from relu's kink at 0, on both sides of it.
