@@ -168,6 +168,76 @@ final class ReductionOps {
         return y;
     }
 
+    /**
+     * ⟨a[ia[k]], b[ib[k]]⟩ for every k, as a column: rowDot(gatherRows(a, ia), gatherRows(b, ib))
+     * without the two gathered matrices. Same arithmetic: each dot summed in double in column
+     * order; backward as the three ops run it (rowDot's, then b's gather, then a's, when a's
+     * gather was recorded first): grad(b)[ib[k]] += g_k·a[ia[k]] for k in order, then
+     * grad(a)[ia[k]] += g_k·b[ib[k]], each product rounded to float before it is added.
+     */
+    static Var pairDots(Tape tape, Var a, int[] ia, Var b, int[] ib) {
+        if (ia.length != ib.length || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("pairDots: " + ia.length + " and " + ib.length + " rows of "
+                    + a.value.shape() + " and " + b.value.shape());
+        }
+        checkRows("pairDots", ia, a.rows());
+        checkRows("pairDots", ib, b.rows());
+        int n = ia.length;
+        int cols = a.cols();
+        Tensor out = tape.alloc(n, 1);
+        FloatBuffer av = a.value.buffer();
+        FloatBuffer bv = b.value.buffer();
+        FloatBuffer ov = out.buffer();
+        Parallel.forRange(n, 256, (from, to) -> {
+            float[] ar = new float[cols];
+            float[] br = new float[cols];
+            for (int k = from; k < to; k++) {
+                av.get(ia[k] * cols, ar, 0, cols);
+                bv.get(ib[k] * cols, br, 0, cols);
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    s += ar[c] * br[c];
+                }
+                ov.put(k, (float) s);
+            }
+        });
+        Var y = tape.output(out, a, b);
+        tape.onBackward(y, () -> {
+            FloatBuffer gy = y.grad.buffer();
+            if (b.requiresGrad) {
+                scatterScaledRows(gy, av, ia, tape.gradOf(b).buffer(), ib, cols);
+            }
+            if (a.requiresGrad) {
+                scatterScaledRows(gy, bv, ib, tape.gradOf(a).buffer(), ia, cols);
+            }
+        });
+        return y;
+    }
+
+    /** target[to[k]] += g[k]·source[from[k]] for k in order (one thread: repeated rows add up in order). */
+    private static void scatterScaledRows(FloatBuffer g, FloatBuffer source, int[] from, FloatBuffer target, int[] to,
+                                          int cols) {
+        float[] src = new float[cols];
+        float[] acc = new float[cols];
+        for (int k = 0; k < from.length; k++) {
+            float gk = g.get(k);
+            source.get(from[k] * cols, src, 0, cols);
+            target.get(to[k] * cols, acc, 0, cols);
+            for (int c = 0; c < cols; c++) {
+                acc[c] += gk * src[c];
+            }
+            target.put(to[k] * cols, acc, 0, cols);
+        }
+    }
+
+    private static void checkRows(String op, int[] idx, int rows) {
+        for (int i : idx) {
+            if (i < 0 || i >= rows) {
+                throw new IndexOutOfBoundsException(op + ": row " + i + " of a " + rows + "-row tensor");
+            }
+        }
+    }
+
     static Var rowReduce(Tape tape, Var a, float factor) {
         int rows = a.rows();
         int cols = a.cols();

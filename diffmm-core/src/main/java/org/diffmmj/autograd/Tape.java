@@ -425,6 +425,15 @@ public final class Tape implements AutoCloseable {
         return ReductionOps.rowDot(this, a, b);
     }
 
+    /**
+     * ⟨a[ia[k]], b[ib[k]]⟩ for k = 0 … ia.length−1, as a column (e.g. an attention logit per edge
+     * from the embeddings of its two ends): {@code rowDot(gatherRows(a, ia), gatherRows(b, ib))},
+     * value for value and gradient for gradient, without the two gathered matrices.
+     */
+    public Var pairDots(Var a, int[] ia, Var b, int[] ib) {
+        return ReductionOps.pairDots(this, a, ia, b, ib);
+    }
+
     public Var rowSum(Var a) {
         return ReductionOps.rowReduce(this, a, 1f);
     }

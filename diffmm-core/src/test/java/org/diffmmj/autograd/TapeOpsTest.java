@@ -304,6 +304,52 @@ class TapeOpsTest {
         assertThat(width).isEqualTo(wc.cols());
     }
 
+    /**
+     * pairDots by hand: a = [[1, 2], [3, 4]], b = [[1, 0], [0, 1], [2, 2]], pairs (0, 2), (1, 0),
+     * (1, 1): ⟨[1, 2], [2, 2]⟩ = 6, ⟨[3, 4], [1, 0]⟩ = 3, ⟨[3, 4], [0, 1]⟩ = 4. Upstream
+     * [1, 2, 3]: grad a = [1·b₂ ; 2·b₀ + 3·b₁] = [[2, 2], [2, 3]]; grad b = [2·a₁ ; 3·a₁ ; 1·a₀]
+     * = [[6, 8], [9, 12], [1, 2]].
+     */
+    @Test
+    void pairDotsByHandByFiniteDifferencesAndAsTheGatherComposite() {
+        Parameter a = fixed("a", 2, 2, 1, 2, 3, 4);
+        Parameter b = fixed("b", 3, 2, 1, 0, 0, 1, 2, 2);
+        int[] ia = {0, 1, 1};
+        int[] ib = {2, 0, 1};
+        assertThat(forward(t -> t.pairDots(t.param(a), ia, t.param(b), ib))).containsExactly(6, 3, 4);
+        backward(t -> t.pairDots(t.param(a), ia, t.param(b), ib), Tensor.of(3, 1, 1, 2, 3), a, b);
+        assertThat(a.grad().toArray()).containsExactly(2, 2, 2, 3);
+        assertThat(b.grad().toArray()).containsExactly(6, 8, 9, 12, 1, 2);
+        assertThatThrownBy(() -> forward(t -> t.pairDots(t.param(a), new int[] {0, 2}, t.param(b), new int[] {0, 1})))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+
+        Parameter x = param("x", 6, 5);
+        Parameter z = param("z", 4, 5);
+        int[] left = {5, 0, 3, 3, 1, 5, 2};
+        int[] right = {0, 1, 3, 2, 3, 0, 0};
+        check(t -> t.pairDots(t.param(x), left, t.param(z), right), 7, 1, x, z);
+        check(t -> t.pairDots(t.param(x), left, t.param(x), right), 7, 1, x);
+
+        // One table on both sides with repeated rows (GRCN's edge logits): the composite's values
+        // and gradients, bit for bit.
+        Parameter big = param("big", 300, 64);
+        int[] targets = new int[2000];
+        int[] sources = new int[2000];
+        for (int k = 0; k < targets.length; k++) {
+            targets[k] = (k * 131) % 300;
+            sources[k] = (k * 17 + 5) % 300;
+        }
+        Tensor w = Tensor.zeros(targets.length, 1);
+        rng.fillUniform(w, -1f, 1f);
+        float[] fused = forward(t -> t.pairDots(t.param(big), targets, t.param(big), sources));
+        float[] composite = forward(t -> t.rowDot(t.gatherRows(t.param(big), targets), t.gatherRows(t.param(big), sources)));
+        assertThat(fused).containsExactly(composite);
+        backward(t -> t.pairDots(t.param(big), targets, t.param(big), sources), w, big);
+        float[] fusedGrad = big.grad().toArray();
+        backward(t -> t.rowDot(t.gatherRows(t.param(big), targets), t.gatherRows(t.param(big), sources)), w, big);
+        assertThat(fusedGrad).containsExactly(big.grad().toArray());
+    }
+
     @Test
     void elementWiseFunctionGradients() {
         // Entries away from relu's kink at 0, on both sides of it.
