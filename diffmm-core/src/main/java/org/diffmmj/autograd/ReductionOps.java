@@ -189,14 +189,45 @@ final class ReductionOps {
         FloatBuffer bv = b.value.buffer();
         FloatBuffer ov = out.buffer();
         Parallel.forRange(n, 256, (from, to) -> {
-            float[] ar = new float[cols];
-            float[] br = new float[cols];
-            for (int k = from; k < to; k++) {
-                av.get(ia[k] * cols, ar, 0, cols);
-                bv.get(ib[k] * cols, br, 0, cols);
+            float[][] ar = new float[4][cols];
+            float[][] br = new float[4][cols];
+            int k = from;
+            // Four dots at a time: four independent chains of double additions, each still in
+            // column order, so the same sums, without waiting on one chain's latency.
+            for (; k + 4 <= to; k += 4) {
+                for (int j = 0; j < 4; j++) {
+                    av.get(ia[k + j] * cols, ar[j], 0, cols);
+                    bv.get(ib[k + j] * cols, br[j], 0, cols);
+                }
+                float[] a0 = ar[0];
+                float[] a1 = ar[1];
+                float[] a2 = ar[2];
+                float[] a3 = ar[3];
+                float[] b0 = br[0];
+                float[] b1 = br[1];
+                float[] b2 = br[2];
+                float[] b3 = br[3];
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                for (int c = 0; c < cols; c++) {
+                    s0 += a0[c] * b0[c];
+                    s1 += a1[c] * b1[c];
+                    s2 += a2[c] * b2[c];
+                    s3 += a3[c] * b3[c];
+                }
+                ov.put(k, (float) s0);
+                ov.put(k + 1, (float) s1);
+                ov.put(k + 2, (float) s2);
+                ov.put(k + 3, (float) s3);
+            }
+            for (; k < to; k++) {
+                av.get(ia[k] * cols, ar[0], 0, cols);
+                bv.get(ib[k] * cols, br[0], 0, cols);
                 double s = 0;
                 for (int c = 0; c < cols; c++) {
-                    s += ar[c] * br[c];
+                    s += ar[0][c] * br[0][c];
                 }
                 ov.put(k, (float) s);
             }
@@ -214,7 +245,11 @@ final class ReductionOps {
         return y;
     }
 
-    /** target[to[k]] += g[k]·source[from[k]] for k in order (one thread: repeated rows add up in order). */
+    /**
+     * target[to[k]] += g[k]·source[from[k]] for k in order (one thread: repeated rows add up in
+     * order). A target row named by consecutive k (sorted indices, e.g. the rows of a CSR
+     * pattern) stays on the heap between them and is written back once: the same additions.
+     */
     private static void scatterScaledRows(FloatBuffer g, FloatBuffer source, int[] from, FloatBuffer target, int[] to,
                                           int cols) {
         float[] src = new float[cols];
@@ -222,11 +257,15 @@ final class ReductionOps {
         for (int k = 0; k < from.length; k++) {
             float gk = g.get(k);
             source.get(from[k] * cols, src, 0, cols);
-            target.get(to[k] * cols, acc, 0, cols);
+            if (k == 0 || to[k] != to[k - 1]) {
+                target.get(to[k] * cols, acc, 0, cols);
+            }
             for (int c = 0; c < cols; c++) {
                 acc[c] += gk * src[c];
             }
-            target.put(to[k] * cols, acc, 0, cols);
+            if (k == from.length - 1 || to[k + 1] != to[k]) {
+                target.put(to[k] * cols, acc, 0, cols);
+            }
         }
     }
 

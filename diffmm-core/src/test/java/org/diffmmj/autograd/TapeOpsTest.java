@@ -333,10 +333,12 @@ class TapeOpsTest {
         // One table on both sides with repeated rows (GRCN's edge logits): the composite's values
         // and gradients, bit for bit.
         Parameter big = param("big", 300, 64);
-        int[] targets = new int[2000];
-        int[] sources = new int[2000];
+        // Targets sorted with runs of repeats, as a CSR pattern's rows are; 2003 pairs, so the
+        // dots run four at a time and then three alone.
+        int[] targets = new int[2003];
+        int[] sources = new int[2003];
         for (int k = 0; k < targets.length; k++) {
-            targets[k] = (k * 131) % 300;
+            targets[k] = k * 300 / targets.length;
             sources[k] = (k * 17 + 5) % 300;
         }
         Tensor w = Tensor.zeros(targets.length, 1);
@@ -479,6 +481,45 @@ class TapeOpsTest {
         check(t -> t.spmm(s, t.param(v), t.param(x)), 4, 3, v, x);
         assertThatThrownBy(() -> forward(t -> t.spmm(s, t.constant(Tensor.zeros(6, 1)), t.constant(x.value()))))
                 .hasMessageContaining("7×1");
+    }
+
+    /**
+     * Rows of 0, 1, 4, 5 and 9 entries (the edge-value gradient takes a row's entries four at a
+     * time): finite differences, and ∂L/∂v_e = ⟨g[row_e], x[col_e]⟩ summed in double in column
+     * order, bit for bit.
+     */
+    @Test
+    void edgeValueGradientsOnRowsOfEveryLength() {
+        int[] degrees = {0, 1, 4, 5, 9};
+        int cols = 11;
+        int d = 37;
+        java.util.List<Integer> r = new java.util.ArrayList<>();
+        java.util.List<Integer> c = new java.util.ArrayList<>();
+        for (int i = 0; i < degrees.length; i++) {
+            for (int k = 0; k < degrees[i]; k++) {
+                r.add(i);
+                c.add((i * 3 + k * 5) % cols);
+            }
+        }
+        int nnz = r.size();
+        CsrMatrix s = CsrMatrix.fromCoo(degrees.length, cols, r.stream().mapToInt(Integer::intValue).toArray(),
+                c.stream().mapToInt(Integer::intValue).toArray(), new float[nnz], CsrMatrix.Duplicates.ERROR);
+        Parameter v = param("v", nnz, 1);
+        Parameter x = param("x", cols, 3);
+        check(t -> t.spmm(s, t.param(v), t.param(x)), degrees.length, 3, v, x);
+
+        Parameter wide = param("wide", cols, d);
+        Tensor w = Tensor.zeros(degrees.length, d);
+        rng.fillUniform(w, -1f, 1f);
+        backward(t -> t.spmm(s, t.param(v), t.param(wide)), w, v, wide);
+        int[] rows = s.rowIdx();
+        for (int e = 0; e < nnz; e++) {
+            double dot = 0;
+            for (int k = 0; k < d; k++) {
+                dot += w.get(rows[e], k) * wide.value().get(s.colIdx()[e], k);
+            }
+            assertThat(v.grad().get(e)).as("entry %d", e).isEqualTo(0f + (float) dot);
+        }
     }
 
     @Test
