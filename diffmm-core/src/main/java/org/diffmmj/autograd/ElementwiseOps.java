@@ -111,9 +111,16 @@ final class ElementwiseOps {
                 (arrays, len) -> kernels.leakyRelu(arrays[0], len, slope));
         Var y = tape.output(out, a);
         tape.onBackward(y, () -> {
+            // A fresh gradient is written from zeros on the heap: the zero fill and its read saved.
+            boolean fresh = tape.claimFreshGrad(a);
             FloatBuffer gx = tape.gradOf(a).buffer();
-            Kernels.forChunks(n, new FloatBuffer[] {x, y.grad.buffer(), gx}, new FloatBuffer[] {null, null, gx},
-                    (arrays, len) -> kernels.leakyReluBackward(arrays[0], arrays[1], arrays[2], len, slope));
+            Kernels.forChunks(n, new FloatBuffer[] {x, y.grad.buffer(), fresh ? null : gx},
+                    new FloatBuffer[] {null, null, gx}, (arrays, len) -> {
+                        if (fresh) {
+                            Arrays.fill(arrays[2], 0, len, 0f);
+                        }
+                        kernels.leakyReluBackward(arrays[0], arrays[1], arrays[2], len, slope);
+                    });
         });
         return y;
     }

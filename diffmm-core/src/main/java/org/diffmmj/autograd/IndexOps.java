@@ -102,10 +102,15 @@ final class IndexOps {
         Var y = tape.output(out, parts);
         tape.onBackward(y, () -> {
             // Row by row through heap arrays: each part's gradient row += its segment of gy's row.
+            // A part whose gradient no other step has started gets its segment copied, not added.
             FloatBuffer gy = y.grad.buffer();
             FloatBuffer[] gps = new FloatBuffer[parts.length];
+            boolean[] fresh = new boolean[parts.length];
             for (int k = 0; k < parts.length; k++) {
-                gps[k] = parts[k].requiresGrad ? tape.gradOf(parts[k]).buffer() : null;
+                if (parts[k].requiresGrad) {
+                    fresh[k] = tape.claimFreshGrad(parts[k]);
+                    gps[k] = tape.gradOf(parts[k]).buffer();
+                }
             }
             Parallel.forRange(rows, 64, (from, to) -> {
                 float[] g = new float[width];
@@ -115,7 +120,9 @@ final class IndexOps {
                     int off = 0;
                     for (int k = 0; k < parts.length; k++) {
                         int pc = parts[k].cols();
-                        if (gps[k] != null) {
+                        if (gps[k] != null && fresh[k]) {
+                            gps[k].put(r * pc, g, off, pc);
+                        } else if (gps[k] != null) {
                             gps[k].get(r * pc, acc, 0, pc);
                             for (int c = 0; c < pc; c++) {
                                 acc[c] += g[off + c];

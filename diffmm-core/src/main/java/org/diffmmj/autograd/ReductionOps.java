@@ -1,6 +1,7 @@
 package org.diffmmj.autograd;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
@@ -49,6 +50,8 @@ final class ReductionOps {
         Var y = tape.output(out, a);
         tape.onBackward(y, () -> {
             FloatBuffer gy = y.grad.buffer();
+            // A gradient no other step has started is written from zeros on the heap, not read.
+            boolean fresh = tape.claimFreshGrad(a);
             FloatBuffer gx = tape.gradOf(a).buffer();
             Parallel.forRange(rows, 256, (from, to) -> {
                 int len = Math.min(block, to - from) * cols;
@@ -59,7 +62,11 @@ final class ReductionOps {
                     int nr = Math.min(block, to - r0);
                     gy.get(r0 * cols, gys, 0, nr * cols);
                     o.get(r0 * cols, os, 0, nr * cols);
-                    gx.get(r0 * cols, gxs, 0, nr * cols);
+                    if (fresh) {
+                        Arrays.fill(gxs, 0, nr * cols, 0f);
+                    } else {
+                        gx.get(r0 * cols, gxs, 0, nr * cols);
+                    }
                     for (int r = 0; r < nr; r++) {
                         int base = r * cols;
                         float norm = norms[r0 + r];

@@ -19,7 +19,10 @@ final class SparseOps {
         Tensor out = tape.alloc(a.rows(), x.cols());
         a.multiplyInto(x.value, out, false);
         Var y = tape.output(out, x);
-        tape.onBackward(y, () -> a.transposed().multiplyInto(y.grad, tape.gradOf(x), true));
+        tape.onBackward(y, () -> {
+            boolean fresh = tape.claimFreshGrad(x);
+            a.transposed().multiplyInto(y.grad, tape.gradOf(x), !fresh);
+        });
         return y;
     }
 
@@ -39,7 +42,8 @@ final class SparseOps {
         Var y = tape.output(out, edgeValues, x);
         tape.onBackward(y, () -> {
             if (x.requiresGrad) {
-                a.transposed().multiplyInto(y.grad, tape.gradOf(x), true);
+                boolean fresh = tape.claimFreshGrad(x);
+                a.transposed().multiplyInto(y.grad, tape.gradOf(x), !fresh);
             }
             if (edgeValues.requiresGrad) {
                 addEdgeDots(a, y.grad, x.value, tape.gradOf(edgeValues));

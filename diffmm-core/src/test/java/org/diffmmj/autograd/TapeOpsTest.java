@@ -352,6 +352,47 @@ class TapeOpsTest {
         assertThat(fusedGrad).containsExactly(big.grad().toArray());
     }
 
+    /**
+     * A backward step that is first to reach an intermediate writes its gradient (gemm with beta
+     * 0, a store) instead of zeroing and adding; reaching the same op through a parameter, whose
+     * gradient always exists, takes the adding path. Both give the same bits. scale(·, 1) makes
+     * the intermediate: its backward adds 1·g onto the parameter's zeroed gradient, exactly g.
+     */
+    @Test
+    void aFreshIntermediateGradientIsWrittenAsTheAccumulatedOneWouldBe() {
+        Parameter x = param("x", 70, 65, -2f, 2f);
+        Parameter w = param("w", 65, 33);
+        Parameter bias = param("bias", 1, 33);
+        Parameter other = param("other", 70, 4);
+        CsrMatrix graph = CsrMatrix.fromCoo(70, 70, new int[] {0, 0, 3, 5, 69, 69, 12}, new int[] {1, 69, 3, 0, 2, 5, 12},
+                new float[] {0.5f, -1f, 2f, 0.25f, 1f, 3f, -0.5f}, CsrMatrix.Duplicates.ERROR);
+        List<Function<Var[], Function<Tape, Var>>> ops = List.of(
+                v -> t -> t.leakyRelu(v[0], 0.01f),
+                v -> t -> t.linear(v[0], v[1], t.param(bias)),
+                v -> t -> t.matmul(v[0], v[1]),
+                v -> t -> t.matmul(v[1], v[0], true, true),
+                v -> t -> t.spmm(graph, v[0]),
+                v -> t -> t.concatCols(v[0], t.param(other), v[0]),
+                v -> t -> t.rowL2Normalize(v[0], 1e-12f));
+        for (int k = 0; k < ops.size(); k++) {
+            Function<Var[], Function<Tape, Var>> op = ops.get(k);
+            int[] shape = new int[2];
+            try (BufferPool pool = new BufferPool(); Tape tape = Tape.noGrad(pool)) {
+                Var y = op.apply(new Var[] {tape.param(x), tape.param(w)}).apply(tape);
+                shape[0] = y.rows();
+                shape[1] = y.cols();
+            }
+            Tensor up = Tensor.zeros(shape[0], shape[1]);
+            rng.fillUniform(up, -1f, 1f);
+            backward(t -> op.apply(new Var[] {t.param(x), t.param(w)}).apply(t), up, x, w);
+            float[] viaParameterX = x.grad().toArray();
+            float[] viaParameterW = w.grad().toArray();
+            backward(t -> op.apply(new Var[] {t.scale(t.param(x), 1f), t.scale(t.param(w), 1f)}).apply(t), up, x, w);
+            assertThat(x.grad().toArray()).as("op %d, x", k).containsExactly(viaParameterX);
+            assertThat(w.grad().toArray()).as("op %d, w", k).containsExactly(viaParameterW);
+        }
+    }
+
     @Test
     void elementWiseFunctionGradients() {
         // Entries away from relu's kink at 0, on both sides of it.
