@@ -330,6 +330,20 @@ final class ElementwiseOps {
                     }
                     return;
                 }
+                if (fm == Broadcast.SAME) {
+                    // Element for element, so in flat chunks: narrow tensors (a column of edge
+                    // weights) would otherwise pay a row's bulk copies per element.
+                    Kernels.forChunks(n, new FloatBuffer[] {gx, gv, fv}, new FloatBuffer[] {gx, null, null},
+                            (arrays, len) -> {
+                                float[] xs = arrays[0];
+                                float[] gs = arrays[1];
+                                float[] fs = arrays[2];
+                                for (int i = 0; i < len; i++) {
+                                    xs[i] += sign * gs[i] * fs[i];
+                                }
+                            });
+                    return;
+                }
                 Parallel.forRange(rows, Math.max(1, Kernels.GRAIN / Math.max(1, cols)), (from, to) -> {
                     float[] gs = new float[cols];
                     float[] fs = new float[cols];

@@ -393,6 +393,33 @@ class TapeOpsTest {
         }
     }
 
+    /**
+     * mul's and div's gradients on long columns (GRCN's edge weights), now in flat chunks: the
+     * per-element products sign·g·factor, bit for bit.
+     */
+    @Test
+    void productAndQuotientGradientsOnLongColumnsBitForBit() {
+        int n = 5003;
+        Parameter a = param("a", n, 1, 0.5f, 2f);
+        Parameter b = param("b", n, 1, 0.5f, 2f);
+        Tensor w = Tensor.zeros(n, 1);
+        rng.fillUniform(w, -1f, 1f);
+        float[] av = a.value().toArray();
+        float[] bv = b.value().toArray();
+        backward(t -> t.mul(t.param(a), t.param(b)), w, a, b);
+        float[] ga = a.grad().toArray();
+        float[] gb = b.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(ga[i]).isEqualTo(0f + 1f * w.get(i) * bv[i]);
+            assertThat(gb[i]).isEqualTo(0f + 1f * w.get(i) * av[i]);
+        }
+        backward(t -> t.div(t.param(a), t.param(b)), w, a, b);
+        gb = b.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(gb[i]).isEqualTo(0f + -1f * w.get(i) * ((av[i] / bv[i]) / bv[i]));
+        }
+    }
+
     @Test
     void elementWiseFunctionGradients() {
         // Entries away from relu's kink at 0, on both sides of it.
