@@ -198,6 +198,7 @@ final class ReductionOps {
         Parallel.forRange(n, 256, (from, to) -> {
             float[][] ar = new float[4][cols];
             float[][] br = new float[4][cols];
+            float[] dots = new float[to - from];
             int k = from;
             // Four dots at a time: four independent chains of double additions, each still in
             // column order, so the same sums, without waiting on one chain's latency.
@@ -224,10 +225,10 @@ final class ReductionOps {
                     s2 += a2[c] * b2[c];
                     s3 += a3[c] * b3[c];
                 }
-                ov.put(k, (float) s0);
-                ov.put(k + 1, (float) s1);
-                ov.put(k + 2, (float) s2);
-                ov.put(k + 3, (float) s3);
+                dots[k - from] = (float) s0;
+                dots[k + 1 - from] = (float) s1;
+                dots[k + 2 - from] = (float) s2;
+                dots[k + 3 - from] = (float) s3;
             }
             for (; k < to; k++) {
                 av.get(ia[k] * cols, ar[0], 0, cols);
@@ -236,8 +237,9 @@ final class ReductionOps {
                 for (int c = 0; c < cols; c++) {
                     s += ar[0][c] * br[0][c];
                 }
-                ov.put(k, (float) s);
+                dots[k - from] = (float) s;
             }
+            ov.put(from, dots, 0, dots.length);
         });
         Var y = tape.output(out, a, b);
         tape.onBackward(y, () -> {
@@ -261,8 +263,10 @@ final class ReductionOps {
                                           int cols) {
         float[] src = new float[cols];
         float[] acc = new float[cols];
+        float[] gs = new float[from.length];
+        g.get(0, gs, 0, gs.length);
         for (int k = 0; k < from.length; k++) {
-            float gk = g.get(k);
+            float gk = gs[k];
             source.get(from[k] * cols, src, 0, cols);
             if (k == 0 || to[k] != to[k - 1]) {
                 target.get(to[k] * cols, acc, 0, cols);

@@ -71,6 +71,10 @@ final class SparseOps {
             float[] r1 = new float[d];
             float[] r2 = new float[d];
             float[] r3 = new float[d];
+            // This range's entries of out, on the heap for the duration.
+            int base = rowPtr[from];
+            float[] os = new float[rowPtr[to] - base];
+            ob.get(base, os, 0, os.length);
             for (int i = from; i < to; i++) {
                 int end = rowPtr[i + 1];
                 if (rowPtr[i] == end) {
@@ -94,10 +98,10 @@ final class SparseOps {
                         s2 += l * r2[c];
                         s3 += l * r3[c];
                     }
-                    ob.put(p, ob.get(p) + (float) s0);
-                    ob.put(p + 1, ob.get(p + 1) + (float) s1);
-                    ob.put(p + 2, ob.get(p + 2) + (float) s2);
-                    ob.put(p + 3, ob.get(p + 3) + (float) s3);
+                    os[p - base] += (float) s0;
+                    os[p + 1 - base] += (float) s1;
+                    os[p + 2 - base] += (float) s2;
+                    os[p + 3 - base] += (float) s3;
                 }
                 for (; p < end; p++) {
                     rb.get(colIdx[p] * d, r0, 0, d);
@@ -105,9 +109,10 @@ final class SparseOps {
                     for (int c = 0; c < d; c++) {
                         s += lr[c] * r0[c];
                     }
-                    ob.put(p, ob.get(p) + (float) s);
+                    os[p - base] += (float) s;
                 }
             }
+            ob.put(base, os, 0, os.length);
         });
     }
 }
