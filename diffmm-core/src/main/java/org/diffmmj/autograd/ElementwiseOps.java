@@ -38,6 +38,21 @@ final class ElementwiseOps {
         void apply(float[] chunk, int len);
     }
 
+    /**
+     * The backward pass of an element-wise function over a chunk: gxs[i] += gys[i]·f'(xs[i], ys[i]),
+     * written out per op, so that its loop calls nothing per element and compiles to SIMD.
+     */
+    @FunctionalInterface
+    interface ChunkGradient {
+        void apply(float[] xs, float[] ys, float[] gys, float[] gxs, int len);
+    }
+
+    /**
+     * A function and its derivative given per element. The loops here call them through an
+     * interface shared by every such op, which the JIT cannot inline once several ops have run:
+     * the ops on large tensors have their own chunk loops ({@link #unary(Tape, Var, ChunkKernel,
+     * ChunkGradient)}) instead.
+     */
     static Var unary(Tape tape, Var a, UnaryKernel f, Derivative df) {
         return unary(tape, a, (chunk, len) -> {
             for (int i = 0; i < len; i++) {
@@ -47,6 +62,14 @@ final class ElementwiseOps {
     }
 
     static Var unary(Tape tape, Var a, ChunkKernel f, Derivative df) {
+        return unary(tape, a, f, (xs, ys, gys, gxs, len) -> {
+            for (int i = 0; i < len; i++) {
+                gxs[i] += gys[i] * df.apply(xs[i], ys[i]);
+            }
+        });
+    }
+
+    static Var unary(Tape tape, Var a, ChunkKernel f, ChunkGradient df) {
         int n = a.rows() * a.cols();
         Tensor out = tape.alloc(a.rows(), a.cols());
         FloatBuffer x = a.value.buffer();
@@ -56,15 +79,8 @@ final class ElementwiseOps {
         tape.onBackward(y, () -> {
             FloatBuffer gx = tape.gradOf(a).buffer();
             Kernels.forChunks(n, new FloatBuffer[] {x, o, y.grad.buffer(), gx},
-                    new FloatBuffer[] {null, null, null, gx}, (arrays, len) -> {
-                        float[] xs = arrays[0];
-                        float[] ys = arrays[1];
-                        float[] gys = arrays[2];
-                        float[] gxs = arrays[3];
-                        for (int i = 0; i < len; i++) {
-                            gxs[i] += gys[i] * df.apply(xs[i], ys[i]);
-                        }
-                    });
+                    new FloatBuffer[] {null, null, null, gx},
+                    (arrays, len) -> df.apply(arrays[0], arrays[1], arrays[2], arrays[3], len));
         });
         return y;
     }
@@ -82,8 +98,31 @@ final class ElementwiseOps {
         return unary(tape, a, FastMath::sigmoid, (x, y) -> y * (1f - y));
     }
 
+    /**
+     * x &gt; 0 ? x : slope·x, and gx += gy·(x &gt; 0 ? 1 : slope): the same float arithmetic as
+     * the per-element form, in {@link RowKernels}' SIMD loops; the backward reads x, gy and gx only.
+     */
     static Var leakyRelu(Tape tape, Var a, float slope) {
-        return unary(tape, a, x -> x > 0 ? x : slope * x, (x, y) -> x > 0 ? 1f : slope);
+        RowKernels kernels = RowKernels.best();
+        int n = a.rows() * a.cols();
+        Tensor out = tape.alloc(a.rows(), a.cols());
+        FloatBuffer x = a.value.buffer();
+        Kernels.forChunks(n, new FloatBuffer[] {x}, new FloatBuffer[] {out.buffer()},
+                (arrays, len) -> kernels.leakyRelu(arrays[0], len, slope));
+        Var y = tape.output(out, a);
+        tape.onBackward(y, () -> {
+            // A fresh gradient is written from zeros on the heap: the zero fill and its read saved.
+            boolean fresh = tape.claimFreshGrad(a);
+            FloatBuffer gx = tape.gradOf(a).buffer();
+            Kernels.forChunks(n, new FloatBuffer[] {x, y.grad.buffer(), fresh ? null : gx},
+                    new FloatBuffer[] {null, null, gx}, (arrays, len) -> {
+                        if (fresh) {
+                            Arrays.fill(arrays[2], 0, len, 0f);
+                        }
+                        kernels.leakyReluBackward(arrays[0], arrays[1], arrays[2], len, slope);
+                    });
+        });
+        return y;
     }
 
     static Var exp(Tape tape, Var a) {
@@ -95,12 +134,28 @@ final class ElementwiseOps {
     }
 
     static Var square(Tape tape, Var a) {
-        return unary(tape, a, x -> x * x, (x, y) -> 2f * x);
+        return unary(tape, a, (chunk, len) -> {
+            for (int i = 0; i < len; i++) {
+                chunk[i] = chunk[i] * chunk[i];
+            }
+        }, (xs, ys, gys, gxs, len) -> {
+            for (int i = 0; i < len; i++) {
+                gxs[i] += gys[i] * (2f * xs[i]);
+            }
+        });
     }
 
     static Var relu(Tape tape, Var a) {
         // Math.max keeps NaN (as torch does); the derivative at 0 is 0, as torch's.
-        return unary(tape, a, x -> Math.max(x, 0f), (x, y) -> x > 0 ? 1f : 0f);
+        return unary(tape, a, (chunk, len) -> {
+            for (int i = 0; i < len; i++) {
+                chunk[i] = Math.max(chunk[i], 0f);
+            }
+        }, (xs, ys, gys, gxs, len) -> {
+            for (int i = 0; i < len; i++) {
+                gxs[i] += gys[i] * (xs[i] > 0 ? 1f : 0f);
+            }
+        });
     }
 
     static Var sqrt(Tape tape, Var a) {
@@ -273,6 +328,20 @@ final class ElementwiseOps {
                     } else {
                         Blas.axpy(n, sign, g, 0, target, 0);
                     }
+                    return;
+                }
+                if (fm == Broadcast.SAME) {
+                    // Element for element, so in flat chunks: narrow tensors (a column of edge
+                    // weights) would otherwise pay a row's bulk copies per element.
+                    Kernels.forChunks(n, new FloatBuffer[] {gx, gv, fv}, new FloatBuffer[] {gx, null, null},
+                            (arrays, len) -> {
+                                float[] xs = arrays[0];
+                                float[] gs = arrays[1];
+                                float[] fs = arrays[2];
+                                for (int i = 0; i < len; i++) {
+                                    xs[i] += sign * gs[i] * fs[i];
+                                }
+                            });
                     return;
                 }
                 Parallel.forRange(rows, Math.max(1, Kernels.GRAIN / Math.max(1, cols)), (from, to) -> {

@@ -31,13 +31,20 @@ final class IndexOps {
         });
         Var y = tape.output(out, x);
         tape.onBackward(y, () -> {
+            // In index order on one thread (repeated rows accumulate in the same order anywhere),
+            // each row through heap arrays, where the addition compiles to SIMD.
             FloatBuffer gy = y.grad.buffer();
             FloatBuffer gx = tape.gradOf(x).buffer();
+            float[] acc = new float[d];
+            float[] row = new float[d];
             for (int r = 0; r < idx.length; r++) {
                 int base = idx[r] * d;
+                gx.get(base, acc, 0, d);
+                gy.get(r * d, row, 0, d);
                 for (int c = 0; c < d; c++) {
-                    gx.put(base + c, gx.get(base + c) + gy.get(r * d + c));
+                    acc[c] += row[c];
                 }
+                gx.put(base, acc, 0, d);
             }
         });
         return y;
@@ -94,21 +101,38 @@ final class IndexOps {
         });
         Var y = tape.output(out, parts);
         tape.onBackward(y, () -> {
+            // Row by row through heap arrays: each part's gradient row += its segment of gy's row.
+            // A part whose gradient no other step has started gets its segment copied, not added.
             FloatBuffer gy = y.grad.buffer();
-            int off = 0;
-            for (Var p : parts) {
-                if (p.requiresGrad) {
-                    Tensor gp = tape.gradOf(p);
-                    int pc = p.cols();
-                    int o = off;
-                    Parallel.forRange(rows, 64, (from, to) -> {
-                        for (int r = from; r < to; r++) {
-                            Kernels.addInto(gp, r * pc, y.grad, r * width + o, pc);
-                        }
-                    });
+            FloatBuffer[] gps = new FloatBuffer[parts.length];
+            boolean[] fresh = new boolean[parts.length];
+            for (int k = 0; k < parts.length; k++) {
+                if (parts[k].requiresGrad) {
+                    fresh[k] = tape.claimFreshGrad(parts[k]);
+                    gps[k] = tape.gradOf(parts[k]).buffer();
                 }
-                off += p.cols();
             }
+            Parallel.forRange(rows, 64, (from, to) -> {
+                float[] g = new float[width];
+                float[] acc = new float[width];
+                for (int r = from; r < to; r++) {
+                    gy.get(r * width, g, 0, width);
+                    int off = 0;
+                    for (int k = 0; k < parts.length; k++) {
+                        int pc = parts[k].cols();
+                        if (gps[k] != null && fresh[k]) {
+                            gps[k].put(r * pc, g, off, pc);
+                        } else if (gps[k] != null) {
+                            gps[k].get(r * pc, acc, 0, pc);
+                            for (int c = 0; c < pc; c++) {
+                                acc[c] += g[off + c];
+                            }
+                            gps[k].put(r * pc, acc, 0, pc);
+                        }
+                        off += pc;
+                    }
+                }
+            });
         });
         return y;
     }

@@ -23,18 +23,21 @@ final class MatrixOps {
         Var y = tape.output(out, a, b);
         tape.onBackward(y, () -> {
             Tensor gy = y.grad;
+            // A gradient no other step has started is written (beta 0), not zeroed and added to.
             if (a.requiresGrad) {
+                float beta = tape.claimFreshGrad(a) ? 0f : 1f;
                 if (!transA) {
-                    Blas.gemm(false, !transB, 1f, gy, b.value, 1f, tape.gradOf(a));
+                    Blas.gemm(false, !transB, 1f, gy, b.value, beta, tape.gradOf(a));
                 } else {
-                    Blas.gemm(transB, true, 1f, b.value, gy, 1f, tape.gradOf(a));
+                    Blas.gemm(transB, true, 1f, b.value, gy, beta, tape.gradOf(a));
                 }
             }
             if (b.requiresGrad) {
+                float beta = tape.claimFreshGrad(b) ? 0f : 1f;
                 if (!transB) {
-                    Blas.gemm(!transA, false, 1f, a.value, gy, 1f, tape.gradOf(b));
+                    Blas.gemm(!transA, false, 1f, a.value, gy, beta, tape.gradOf(b));
                 } else {
-                    Blas.gemm(true, transA, 1f, gy, a.value, 1f, tape.gradOf(b));
+                    Blas.gemm(true, transA, 1f, gy, a.value, beta, tape.gradOf(b));
                 }
             }
         });
@@ -66,10 +69,10 @@ final class MatrixOps {
         tape.onBackward(y, () -> {
             Tensor gy = y.grad;
             if (x.requiresGrad) {
-                Blas.gemm(false, true, 1f, gy, w.value, 1f, tape.gradOf(x));
+                Blas.gemm(false, true, 1f, gy, w.value, tape.claimFreshGrad(x) ? 0f : 1f, tape.gradOf(x));
             }
             if (w.requiresGrad) {
-                Blas.gemm(true, false, 1f, x.value, gy, 1f, tape.gradOf(w));
+                Blas.gemm(true, false, 1f, x.value, gy, tape.claimFreshGrad(w) ? 0f : 1f, tape.gradOf(w));
             }
             if (bias != null && bias.requiresGrad) {
                 Kernels.addColumnSums(gy, m, n, tape.gradOf(bias));

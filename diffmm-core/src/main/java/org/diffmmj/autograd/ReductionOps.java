@@ -1,6 +1,7 @@
 package org.diffmmj.autograd;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 import org.diffmmj.tensor.Parallel;
 import org.diffmmj.tensor.Tensor;
@@ -49,6 +50,8 @@ final class ReductionOps {
         Var y = tape.output(out, a);
         tape.onBackward(y, () -> {
             FloatBuffer gy = y.grad.buffer();
+            // A gradient no other step has started is written from zeros on the heap, not read.
+            boolean fresh = tape.claimFreshGrad(a);
             FloatBuffer gx = tape.gradOf(a).buffer();
             Parallel.forRange(rows, 256, (from, to) -> {
                 int len = Math.min(block, to - from) * cols;
@@ -59,7 +62,11 @@ final class ReductionOps {
                     int nr = Math.min(block, to - r0);
                     gy.get(r0 * cols, gys, 0, nr * cols);
                     o.get(r0 * cols, os, 0, nr * cols);
-                    gx.get(r0 * cols, gxs, 0, nr * cols);
+                    if (fresh) {
+                        Arrays.fill(gxs, 0, nr * cols, 0f);
+                    } else {
+                        gx.get(r0 * cols, gxs, 0, nr * cols);
+                    }
                     for (int r = 0; r < nr; r++) {
                         int base = r * cols;
                         float norm = norms[r0 + r];
@@ -122,11 +129,16 @@ final class ReductionOps {
         Tensor out = tape.alloc(rows, 1);
         FloatBuffer av = a.value.buffer();
         FloatBuffer bv = b.value.buffer();
+        // Rows through heap arrays (the same products, summed in double in column order).
         Parallel.forRange(rows, 256, (from, to) -> {
+            float[] ar = new float[cols];
+            float[] br = new float[cols];
             for (int r = from; r < to; r++) {
+                av.get(r * cols, ar, 0, cols);
+                bv.get(r * cols, br, 0, cols);
                 double s = 0;
                 for (int c = 0; c < cols; c++) {
-                    s += av.get(r * cols + c) * bv.get(r * cols + c);
+                    s += ar[c] * br[c];
                 }
                 out.set(r, 0, (float) s);
             }
@@ -137,21 +149,143 @@ final class ReductionOps {
             FloatBuffer ga = a.requiresGrad ? tape.gradOf(a).buffer() : null;
             FloatBuffer gb = b.requiresGrad ? tape.gradOf(b).buffer() : null;
             Parallel.forRange(rows, 256, (from, to) -> {
+                float[] src = new float[cols];
+                float[] acc = new float[cols];
                 for (int r = from; r < to; r++) {
                     float g = gy.get(r);
-                    for (int c = 0; c < cols; c++) {
-                        int i = r * cols + c;
-                        if (ga != null) {
-                            ga.put(i, ga.get(i) + g * bv.get(i));
+                    if (ga != null) {
+                        bv.get(r * cols, src, 0, cols);
+                        ga.get(r * cols, acc, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            acc[c] += g * src[c];
                         }
-                        if (gb != null) {
-                            gb.put(i, gb.get(i) + g * av.get(i));
+                        ga.put(r * cols, acc, 0, cols);
+                    }
+                    if (gb != null) {
+                        av.get(r * cols, src, 0, cols);
+                        gb.get(r * cols, acc, 0, cols);
+                        for (int c = 0; c < cols; c++) {
+                            acc[c] += g * src[c];
                         }
+                        gb.put(r * cols, acc, 0, cols);
                     }
                 }
             });
         });
         return y;
+    }
+
+    /**
+     * ⟨a[ia[k]], b[ib[k]]⟩ for every k, as a column: rowDot(gatherRows(a, ia), gatherRows(b, ib))
+     * without the two gathered matrices. Same arithmetic: each dot summed in double in column
+     * order; backward as the three ops run it (rowDot's, then b's gather, then a's, when a's
+     * gather was recorded first): grad(b)[ib[k]] += g_k·a[ia[k]] for k in order, then
+     * grad(a)[ia[k]] += g_k·b[ib[k]], each product rounded to float before it is added.
+     */
+    static Var pairDots(Tape tape, Var a, int[] ia, Var b, int[] ib) {
+        if (ia.length != ib.length || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("pairDots: " + ia.length + " and " + ib.length + " rows of "
+                    + a.value.shape() + " and " + b.value.shape());
+        }
+        checkRows("pairDots", ia, a.rows());
+        checkRows("pairDots", ib, b.rows());
+        int n = ia.length;
+        int cols = a.cols();
+        Tensor out = tape.alloc(n, 1);
+        FloatBuffer av = a.value.buffer();
+        FloatBuffer bv = b.value.buffer();
+        FloatBuffer ov = out.buffer();
+        Parallel.forRange(n, 256, (from, to) -> {
+            float[][] ar = new float[4][cols];
+            float[][] br = new float[4][cols];
+            float[] dots = new float[to - from];
+            int k = from;
+            // Four dots at a time: four independent chains of double additions, each still in
+            // column order, so the same sums, without waiting on one chain's latency.
+            for (; k + 4 <= to; k += 4) {
+                for (int j = 0; j < 4; j++) {
+                    av.get(ia[k + j] * cols, ar[j], 0, cols);
+                    bv.get(ib[k + j] * cols, br[j], 0, cols);
+                }
+                float[] a0 = ar[0];
+                float[] a1 = ar[1];
+                float[] a2 = ar[2];
+                float[] a3 = ar[3];
+                float[] b0 = br[0];
+                float[] b1 = br[1];
+                float[] b2 = br[2];
+                float[] b3 = br[3];
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                for (int c = 0; c < cols; c++) {
+                    s0 += a0[c] * b0[c];
+                    s1 += a1[c] * b1[c];
+                    s2 += a2[c] * b2[c];
+                    s3 += a3[c] * b3[c];
+                }
+                dots[k - from] = (float) s0;
+                dots[k + 1 - from] = (float) s1;
+                dots[k + 2 - from] = (float) s2;
+                dots[k + 3 - from] = (float) s3;
+            }
+            for (; k < to; k++) {
+                av.get(ia[k] * cols, ar[0], 0, cols);
+                bv.get(ib[k] * cols, br[0], 0, cols);
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    s += ar[0][c] * br[0][c];
+                }
+                dots[k - from] = (float) s;
+            }
+            ov.put(from, dots, 0, dots.length);
+        });
+        Var y = tape.output(out, a, b);
+        tape.onBackward(y, () -> {
+            FloatBuffer gy = y.grad.buffer();
+            if (b.requiresGrad) {
+                scatterScaledRows(gy, av, ia, tape.gradOf(b).buffer(), ib, cols);
+            }
+            if (a.requiresGrad) {
+                scatterScaledRows(gy, bv, ib, tape.gradOf(a).buffer(), ia, cols);
+            }
+        });
+        return y;
+    }
+
+    /**
+     * target[to[k]] += g[k]·source[from[k]] for k in order (one thread: repeated rows add up in
+     * order). A target row named by consecutive k (sorted indices, e.g. the rows of a CSR
+     * pattern) stays on the heap between them and is written back once: the same additions.
+     */
+    private static void scatterScaledRows(FloatBuffer g, FloatBuffer source, int[] from, FloatBuffer target, int[] to,
+                                          int cols) {
+        float[] src = new float[cols];
+        float[] acc = new float[cols];
+        float[] gs = new float[from.length];
+        g.get(0, gs, 0, gs.length);
+        for (int k = 0; k < from.length; k++) {
+            float gk = gs[k];
+            source.get(from[k] * cols, src, 0, cols);
+            if (k == 0 || to[k] != to[k - 1]) {
+                target.get(to[k] * cols, acc, 0, cols);
+            }
+            for (int c = 0; c < cols; c++) {
+                acc[c] += gk * src[c];
+            }
+            if (k == from.length - 1 || to[k + 1] != to[k]) {
+                target.put(to[k] * cols, acc, 0, cols);
+            }
+        }
+    }
+
+    private static void checkRows(String op, int[] idx, int rows) {
+        for (int i : idx) {
+            if (i < 0 || i >= rows) {
+                throw new IndexOutOfBoundsException(op + ": row " + i + " of a " + rows + "-row tensor");
+            }
+        }
     }
 
     static Var rowReduce(Tape tape, Var a, float factor) {

@@ -19,7 +19,10 @@ final class SparseOps {
         Tensor out = tape.alloc(a.rows(), x.cols());
         a.multiplyInto(x.value, out, false);
         Var y = tape.output(out, x);
-        tape.onBackward(y, () -> a.transposed().multiplyInto(y.grad, tape.gradOf(x), true));
+        tape.onBackward(y, () -> {
+            boolean fresh = tape.claimFreshGrad(x);
+            a.transposed().multiplyInto(y.grad, tape.gradOf(x), !fresh);
+        });
         return y;
     }
 
@@ -39,7 +42,8 @@ final class SparseOps {
         Var y = tape.output(out, edgeValues, x);
         tape.onBackward(y, () -> {
             if (x.requiresGrad) {
-                a.transposed().multiplyInto(y.grad, tape.gradOf(x), true);
+                boolean fresh = tape.claimFreshGrad(x);
+                a.transposed().multiplyInto(y.grad, tape.gradOf(x), !fresh);
             }
             if (edgeValues.requiresGrad) {
                 addEdgeDots(a, y.grad, x.value, tape.gradOf(edgeValues));
@@ -50,7 +54,9 @@ final class SparseOps {
 
     /**
      * out[p] += ⟨left[row_p], right[col_p]⟩ for every stored entry p (a sampled dense-dense
-     * product), each dot summed in double; rows in parallel, each entry written by one thread.
+     * product), each dot summed in double in column order; rows in parallel, each entry written
+     * by one thread. A row's entries go four at a time: four independent chains of additions,
+     * the same sums.
      */
     private static void addEdgeDots(CsrMatrix a, Tensor left, Tensor right, Tensor out) {
         int d = left.cols();
@@ -61,21 +67,52 @@ final class SparseOps {
         FloatBuffer ob = out.buffer();
         Parallel.forRange(a.rows(), Math.max(16, 4096 / Math.max(1, d)), (from, to) -> {
             float[] lr = new float[d];
-            float[] rr = new float[d];
+            float[] r0 = new float[d];
+            float[] r1 = new float[d];
+            float[] r2 = new float[d];
+            float[] r3 = new float[d];
+            // This range's entries of out, on the heap for the duration.
+            int base = rowPtr[from];
+            float[] os = new float[rowPtr[to] - base];
+            ob.get(base, os, 0, os.length);
             for (int i = from; i < to; i++) {
-                if (rowPtr[i] == rowPtr[i + 1]) {
+                int end = rowPtr[i + 1];
+                if (rowPtr[i] == end) {
                     continue;
                 }
                 lb.get(i * d, lr, 0, d);
-                for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
-                    rb.get(colIdx[p] * d, rr, 0, d);
+                int p = rowPtr[i];
+                for (; p + 4 <= end; p += 4) {
+                    rb.get(colIdx[p] * d, r0, 0, d);
+                    rb.get(colIdx[p + 1] * d, r1, 0, d);
+                    rb.get(colIdx[p + 2] * d, r2, 0, d);
+                    rb.get(colIdx[p + 3] * d, r3, 0, d);
+                    double s0 = 0;
+                    double s1 = 0;
+                    double s2 = 0;
+                    double s3 = 0;
+                    for (int c = 0; c < d; c++) {
+                        float l = lr[c];
+                        s0 += l * r0[c];
+                        s1 += l * r1[c];
+                        s2 += l * r2[c];
+                        s3 += l * r3[c];
+                    }
+                    os[p - base] += (float) s0;
+                    os[p + 1 - base] += (float) s1;
+                    os[p + 2 - base] += (float) s2;
+                    os[p + 3 - base] += (float) s3;
+                }
+                for (; p < end; p++) {
+                    rb.get(colIdx[p] * d, r0, 0, d);
                     double s = 0;
                     for (int c = 0; c < d; c++) {
-                        s += lr[c] * rr[c];
+                        s += lr[c] * r0[c];
                     }
-                    ob.put(p, ob.get(p) + (float) s);
+                    os[p - base] += (float) s;
                 }
             }
+            ob.put(base, os, 0, os.length);
         });
     }
 }

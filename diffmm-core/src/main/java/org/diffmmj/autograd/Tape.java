@@ -156,6 +156,22 @@ public final class Tape implements AutoCloseable {
     }
 
     /**
+     * For a backward step that sets every entry of v's gradient: true when no gradient exists
+     * yet, in which case it is allocated here without being zeroed and the step must write it
+     * (a product with beta 0, a store instead of an add), saving the zero fill and a read;
+     * false when v already has one (a parameter's, or one an earlier step started), to which
+     * the step must add. Either way {@link #gradOf} then returns it. Writing x where the
+     * accumulator would hold 0 + x gives the same value (only a −0 would become +0 by the add).
+     */
+    boolean claimFreshGrad(Var v) {
+        if (v.parameter != null || v.grad != null) {
+            return false;
+        }
+        v.grad = alloc(v.rows(), v.cols());
+        return true;
+    }
+
+    /**
      * Registers step to run during backward, if out needs gradients and once backward has
      * reached it. Every op calls this last: the profile closes its forward clock here.
      */
@@ -423,6 +439,15 @@ public final class Tape implements AutoCloseable {
     /** Row-wise ⟨a_r, b_r⟩ as a column. */
     public Var rowDot(Var a, Var b) {
         return ReductionOps.rowDot(this, a, b);
+    }
+
+    /**
+     * ⟨a[ia[k]], b[ib[k]]⟩ for k = 0 … ia.length−1, as a column (e.g. an attention logit per edge
+     * from the embeddings of its two ends): {@code rowDot(gatherRows(a, ia), gatherRows(b, ib))},
+     * value for value and gradient for gradient, without the two gathered matrices.
+     */
+    public Var pairDots(Var a, int[] ia, Var b, int[] ib) {
+        return ReductionOps.pairDots(this, a, ia, b, ib);
     }
 
     public Var rowSum(Var a) {

@@ -44,9 +44,9 @@ import org.diffmmj.tensor.Tensor;
  * Var, Var)}). The representation is [id ; content_1 ; … ; content_M]; a score is their dot
  * product. Loss: BPR (−mean log σ(Δ)) + reg_weight·[mean(E[u,u]² + E[p,n]²) + mean(P_visual²) +
  * Σ_m mean(P_m[batch users]²)], on the raw (unnormalised) tables as the reference has it.
- * The group softmax is composed of existing ops: ⟨x_t, x_s⟩ by two gathers and a row dot, the
- * per-target max subtracted as a constant (as PyG's {@code softmax}; the result is unchanged), exp,
- * a scatter-add of the sums, a gather and a division (+1e-16, PyG's).
+ * The group softmax is composed of existing ops: ⟨x_t, x_s⟩ by {@link Tape#pairDots} (two gathers
+ * and a row dot, fused), the per-target max subtracted as a constant (as PyG's {@code softmax}; the
+ * result is unchanged), exp, a scatter-add of the sums, a gather and a division (+1e-16, PyG's).
  *
  * <p><b>The routing loop.</b> Verified (the fixture generator asserts it): the loop's GAT runs
  * over the one-directional edges (user → item); with PyG's default flow
@@ -197,7 +197,7 @@ public final class Grcn extends Module implements Recommender {
      * {@code softmax}: max-shifted, sums + 1e-16), as an nnz×1 column in the structure's order.
      */
     private static Var attention(Tape tape, Var x, int[] targets, int[] sources, int nodes) {
-        Var logits = tape.rowDot(tape.gatherRows(x, targets), tape.gatherRows(x, sources));
+        Var logits = tape.pairDots(x, targets, x, sources);
         float[] l = logits.value().toArray();
         float[] max = new float[nodes];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);

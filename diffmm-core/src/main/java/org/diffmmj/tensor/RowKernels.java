@@ -4,7 +4,8 @@ package org.diffmmj.tensor;
  * The per-row kernels of a softmax over many candidates (the InfoNCE terms): maximum, exp of the
  * shifted row with its sum, and scaling; tanh, the denoisers' activation; dropout masks, whose
  * random keep-or-drop branch the JIT would otherwise compile to a mispredicted jump per element;
- * and the rows of a sparse-times-dense product (every graph propagation).
+ * LeakyReLU and its backward, whose sign test is the same kind of branch; and the rows of a
+ * sparse-times-dense product (every graph propagation).
  * Two implementations give the same results to float
  * rounding: one on the Java Vector API (AVX2/AVX-512 lanes, about twelve times faster per
  * element here) when the JVM was started with {@code --add-modules jdk.incubator.vector}, as the
@@ -80,6 +81,25 @@ public abstract class RowKernels {
                     out[o + c] += v * x[xb + c];
                 }
             }
+        }
+    }
+
+    /** row[c] ← row[c] if row[c] > 0, else slope · row[c] (NaN stays NaN). */
+    public void leakyRelu(float[] row, int n, float slope) {
+        for (int c = 0; c < n; c++) {
+            float x = row[c];
+            row[c] = x > 0 ? x : slope * x;
+        }
+    }
+
+    /**
+     * LeakyReLU's backward over a chunk: gx[c] ← gx[c] + gy[c] · (x[c] > 0 ? 1 : slope), the
+     * product and the sum each rounded to float (no fused multiply-add), so every implementation
+     * gives the same bits.
+     */
+    public void leakyReluBackward(float[] x, float[] gy, float[] gx, int n, float slope) {
+        for (int c = 0; c < n; c++) {
+            gx[c] += gy[c] * (x[c] > 0 ? 1f : slope);
         }
     }
 

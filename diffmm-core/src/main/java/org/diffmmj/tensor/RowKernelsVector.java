@@ -121,6 +121,35 @@ final class RowKernelsVector extends RowKernels {
     }
 
     @Override
+    public void leakyRelu(float[] row, int n, float slope) {
+        int c = 0;
+        int bound = S.loopBound(n);
+        for (; c < bound; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, row, c);
+            x.mul(slope).blend(x, x.compare(VectorOperators.GT, 0f)).intoArray(row, c);
+        }
+        for (; c < n; c++) {
+            float x = row[c];
+            row[c] = x > 0 ? x : slope * x;
+        }
+    }
+
+    @Override
+    public void leakyReluBackward(float[] x, float[] gy, float[] gx, int n, float slope) {
+        FloatVector slopes = FloatVector.broadcast(S, slope);
+        FloatVector ones = FloatVector.broadcast(S, 1f);
+        int c = 0;
+        int bound = S.loopBound(n);
+        for (; c < bound; c += S.length()) {
+            FloatVector d = slopes.blend(ones, FloatVector.fromArray(S, x, c).compare(VectorOperators.GT, 0f));
+            FloatVector.fromArray(S, gx, c).add(FloatVector.fromArray(S, gy, c).mul(d)).intoArray(gx, c);
+        }
+        for (; c < n; c++) {
+            gx[c] += gy[c] * (x[c] > 0 ? 1f : slope);
+        }
+    }
+
+    @Override
     public void scale(float[] row, int n, float factor) {
         int c = 0;
         int bound = S.loopBound(n);

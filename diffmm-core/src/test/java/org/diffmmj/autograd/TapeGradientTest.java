@@ -135,6 +135,7 @@ class TapeGradientTest {
         check(t -> t.rowSum(t.param(a)), 3, 1, a);
         check(t -> t.rowMean(t.param(a)), 3, 1, a);
         check(t -> t.rowDot(t.param(a), t.param(b)), 3, 1, a, b);
+        check(t -> t.pairDots(t.param(a), new int[] {2, 0, 2, 1}, t.param(b), new int[] {0, 0, 1, 2}), 4, 1, a, b);
         check(t -> t.sum(t.param(a)), 1, 1, a);
         check(t -> t.mean(t.param(a)), 1, 1, a);
     }

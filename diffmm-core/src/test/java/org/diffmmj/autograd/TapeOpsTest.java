@@ -191,6 +191,235 @@ class TapeOpsTest {
         assertThat(two.grad().get(0)).isEqualTo(0f);
     }
 
+    /**
+     * LeakyReLU by hand, slope 0.1: [−2, 0, 3, −0.5] ↦ [−0.2, 0, 3, −0.05]; with upstream
+     * w = [1, 2, 3, 4] the gradient is w·(x &gt; 0 ? 1 : 0.1) = [0.1, 0.2, 3, 0.4] (0 takes the slope).
+     */
+    @Test
+    void leakyReluByHand() {
+        assertThat(forward(t -> t.leakyRelu(t.constant(Tensor.of(1, 4, -2, 0, 3, -0.5f)), 0.1f)))
+                .containsExactly(-0.2f, 0f, 3f, -0.05f);
+        Parameter x = fixed("x", 1, 4, -2, 0, 3, -0.5f);
+        backward(t -> t.leakyRelu(t.param(x), 0.1f), Tensor.of(1, 4, 1, 2, 3, 4), x);
+        assertThat(x.grad().toArray()).containsExactly(0.1f, 0.2f, 3f, 0.4f);
+    }
+
+    /**
+     * The kernels rewritten for speed (LeakyReLU, square and ReLU in SIMD chunk loops; the row
+     * loops of gatherRows' and concatCols' backward and of rowDot) against their per-element
+     * definitions, bit for bit, on shapes that cross the chunk and vector-lane boundaries.
+     */
+    @Test
+    void rewrittenKernelsEqualTheirPerElementDefinitionsBitForBit() {
+        int rows = 70;
+        int cols = 65;
+        int n = rows * cols;
+        Parameter a = param("a", rows, cols, -2f, 2f);
+        Parameter b = param("b", rows, cols, -2f, 2f);
+        Tensor w = Tensor.zeros(rows, cols);
+        rng.fillUniform(w, -1f, 1f);
+        float[] av = a.value().toArray();
+        float[] bv = b.value().toArray();
+        float[] wv = w.toArray();
+        av[0] = 0f;
+        av[1] = -0f;
+        a.value().copyFrom(av);
+
+        float slope = 0.01f;
+        float[] y = forward(t -> t.leakyRelu(t.param(a), slope));
+        backward(t -> t.leakyRelu(t.param(a), slope), w, a);
+        float[] g = a.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(y[i]).isEqualTo(av[i] > 0 ? av[i] : slope * av[i]);
+            assertThat(g[i]).isEqualTo(0f + wv[i] * (av[i] > 0 ? 1f : slope));
+        }
+        y = forward(t -> t.square(t.param(a)));
+        backward(t -> t.square(t.param(a)), w, a);
+        g = a.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(y[i]).isEqualTo(av[i] * av[i]);
+            assertThat(g[i]).isEqualTo(0f + wv[i] * (2f * av[i]));
+        }
+        y = forward(t -> t.relu(t.param(a)));
+        backward(t -> t.relu(t.param(a)), w, a);
+        g = a.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(y[i]).isEqualTo(Math.max(av[i], 0f));
+            assertThat(g[i]).isEqualTo(0f + wv[i] * (av[i] > 0 ? 1f : 0f));
+        }
+
+        // rowDot: double sums in column order; gradients g·b and g·a.
+        Tensor wr = Tensor.zeros(rows, 1);
+        rng.fillUniform(wr, -1f, 1f);
+        y = forward(t -> t.rowDot(t.param(a), t.param(b)));
+        backward(t -> t.rowDot(t.param(a), t.param(b)), wr, a, b);
+        float[] ga = a.grad().toArray();
+        float[] gb = b.grad().toArray();
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int c = 0; c < cols; c++) {
+                s += av[r * cols + c] * bv[r * cols + c];
+            }
+            assertThat(y[r]).isEqualTo((float) s);
+            float gr = wr.get(r, 0);
+            for (int c = 0; c < cols; c++) {
+                assertThat(ga[r * cols + c]).isEqualTo(0f + gr * bv[r * cols + c]);
+                assertThat(gb[r * cols + c]).isEqualTo(0f + gr * av[r * cols + c]);
+            }
+        }
+
+        // gatherRows' backward: repeated rows accumulate in index order.
+        int[] idx = new int[150];
+        for (int k = 0; k < idx.length; k++) {
+            idx[k] = (k * 37) % 11;
+        }
+        Tensor wg = Tensor.zeros(idx.length, cols);
+        rng.fillUniform(wg, -1f, 1f);
+        backward(t -> t.gatherRows(t.param(a), idx), wg, a);
+        float[] expected = new float[n];
+        for (int k = 0; k < idx.length; k++) {
+            for (int c = 0; c < cols; c++) {
+                expected[idx[k] * cols + c] += wg.get(k, c);
+            }
+        }
+        assertThat(a.grad().toArray()).containsExactly(expected);
+
+        // concatCols' backward: each part's gradient is its segment of the upstream gradient.
+        Parameter c1 = param("c1", rows, 3);
+        Tensor wc = Tensor.zeros(rows, cols + 3 + cols);
+        rng.fillUniform(wc, -1f, 1f);
+        backward(t -> t.concatCols(t.param(a), t.param(c1), t.param(a)), wc, a, c1);
+        float[] gc = c1.grad().toArray();
+        ga = a.grad().toArray();
+        int width = 2 * cols + 3;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < 3; c++) {
+                assertThat(gc[r * 3 + c]).isEqualTo(wc.get(r, cols + c));
+            }
+            for (int c = 0; c < cols; c++) {
+                // a appears twice: its first segment's gradient, then its second's, added.
+                assertThat(ga[r * cols + c]).isEqualTo(0f + wc.get(r, c) + wc.get(r, cols + 3 + c));
+            }
+        }
+        assertThat(width).isEqualTo(wc.cols());
+    }
+
+    /**
+     * pairDots by hand: a = [[1, 2], [3, 4]], b = [[1, 0], [0, 1], [2, 2]], pairs (0, 2), (1, 0),
+     * (1, 1): ⟨[1, 2], [2, 2]⟩ = 6, ⟨[3, 4], [1, 0]⟩ = 3, ⟨[3, 4], [0, 1]⟩ = 4. Upstream
+     * [1, 2, 3]: grad a = [1·b₂ ; 2·b₀ + 3·b₁] = [[2, 2], [2, 3]]; grad b = [2·a₁ ; 3·a₁ ; 1·a₀]
+     * = [[6, 8], [9, 12], [1, 2]].
+     */
+    @Test
+    void pairDotsByHandByFiniteDifferencesAndAsTheGatherComposite() {
+        Parameter a = fixed("a", 2, 2, 1, 2, 3, 4);
+        Parameter b = fixed("b", 3, 2, 1, 0, 0, 1, 2, 2);
+        int[] ia = {0, 1, 1};
+        int[] ib = {2, 0, 1};
+        assertThat(forward(t -> t.pairDots(t.param(a), ia, t.param(b), ib))).containsExactly(6, 3, 4);
+        backward(t -> t.pairDots(t.param(a), ia, t.param(b), ib), Tensor.of(3, 1, 1, 2, 3), a, b);
+        assertThat(a.grad().toArray()).containsExactly(2, 2, 2, 3);
+        assertThat(b.grad().toArray()).containsExactly(6, 8, 9, 12, 1, 2);
+        assertThatThrownBy(() -> forward(t -> t.pairDots(t.param(a), new int[] {0, 2}, t.param(b), new int[] {0, 1})))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+
+        Parameter x = param("x", 6, 5);
+        Parameter z = param("z", 4, 5);
+        int[] left = {5, 0, 3, 3, 1, 5, 2};
+        int[] right = {0, 1, 3, 2, 3, 0, 0};
+        check(t -> t.pairDots(t.param(x), left, t.param(z), right), 7, 1, x, z);
+        check(t -> t.pairDots(t.param(x), left, t.param(x), right), 7, 1, x);
+
+        // One table on both sides with repeated rows (GRCN's edge logits): the composite's values
+        // and gradients, bit for bit.
+        Parameter big = param("big", 300, 64);
+        // Targets sorted with runs of repeats, as a CSR pattern's rows are; 2003 pairs, so the
+        // dots run four at a time and then three alone.
+        int[] targets = new int[2003];
+        int[] sources = new int[2003];
+        for (int k = 0; k < targets.length; k++) {
+            targets[k] = k * 300 / targets.length;
+            sources[k] = (k * 17 + 5) % 300;
+        }
+        Tensor w = Tensor.zeros(targets.length, 1);
+        rng.fillUniform(w, -1f, 1f);
+        float[] fused = forward(t -> t.pairDots(t.param(big), targets, t.param(big), sources));
+        float[] composite = forward(t -> t.rowDot(t.gatherRows(t.param(big), targets), t.gatherRows(t.param(big), sources)));
+        assertThat(fused).containsExactly(composite);
+        backward(t -> t.pairDots(t.param(big), targets, t.param(big), sources), w, big);
+        float[] fusedGrad = big.grad().toArray();
+        backward(t -> t.rowDot(t.gatherRows(t.param(big), targets), t.gatherRows(t.param(big), sources)), w, big);
+        assertThat(fusedGrad).containsExactly(big.grad().toArray());
+    }
+
+    /**
+     * A backward step that is first to reach an intermediate writes its gradient (gemm with beta
+     * 0, a store) instead of zeroing and adding; reaching the same op through a parameter, whose
+     * gradient always exists, takes the adding path. Both give the same bits. scale(·, 1) makes
+     * the intermediate: its backward adds 1·g onto the parameter's zeroed gradient, exactly g.
+     */
+    @Test
+    void aFreshIntermediateGradientIsWrittenAsTheAccumulatedOneWouldBe() {
+        Parameter x = param("x", 70, 65, -2f, 2f);
+        Parameter w = param("w", 65, 33);
+        Parameter bias = param("bias", 1, 33);
+        Parameter other = param("other", 70, 4);
+        CsrMatrix graph = CsrMatrix.fromCoo(70, 70, new int[] {0, 0, 3, 5, 69, 69, 12}, new int[] {1, 69, 3, 0, 2, 5, 12},
+                new float[] {0.5f, -1f, 2f, 0.25f, 1f, 3f, -0.5f}, CsrMatrix.Duplicates.ERROR);
+        List<Function<Var[], Function<Tape, Var>>> ops = List.of(
+                v -> t -> t.leakyRelu(v[0], 0.01f),
+                v -> t -> t.linear(v[0], v[1], t.param(bias)),
+                v -> t -> t.matmul(v[0], v[1]),
+                v -> t -> t.matmul(v[1], v[0], true, true),
+                v -> t -> t.spmm(graph, v[0]),
+                v -> t -> t.concatCols(v[0], t.param(other), v[0]),
+                v -> t -> t.rowL2Normalize(v[0], 1e-12f));
+        for (int k = 0; k < ops.size(); k++) {
+            Function<Var[], Function<Tape, Var>> op = ops.get(k);
+            int[] shape = new int[2];
+            try (BufferPool pool = new BufferPool(); Tape tape = Tape.noGrad(pool)) {
+                Var y = op.apply(new Var[] {tape.param(x), tape.param(w)}).apply(tape);
+                shape[0] = y.rows();
+                shape[1] = y.cols();
+            }
+            Tensor up = Tensor.zeros(shape[0], shape[1]);
+            rng.fillUniform(up, -1f, 1f);
+            backward(t -> op.apply(new Var[] {t.param(x), t.param(w)}).apply(t), up, x, w);
+            float[] viaParameterX = x.grad().toArray();
+            float[] viaParameterW = w.grad().toArray();
+            backward(t -> op.apply(new Var[] {t.scale(t.param(x), 1f), t.scale(t.param(w), 1f)}).apply(t), up, x, w);
+            assertThat(x.grad().toArray()).as("op %d, x", k).containsExactly(viaParameterX);
+            assertThat(w.grad().toArray()).as("op %d, w", k).containsExactly(viaParameterW);
+        }
+    }
+
+    /**
+     * mul's and div's gradients on long columns (GRCN's edge weights), now in flat chunks: the
+     * per-element products sign·g·factor, bit for bit.
+     */
+    @Test
+    void productAndQuotientGradientsOnLongColumnsBitForBit() {
+        int n = 5003;
+        Parameter a = param("a", n, 1, 0.5f, 2f);
+        Parameter b = param("b", n, 1, 0.5f, 2f);
+        Tensor w = Tensor.zeros(n, 1);
+        rng.fillUniform(w, -1f, 1f);
+        float[] av = a.value().toArray();
+        float[] bv = b.value().toArray();
+        backward(t -> t.mul(t.param(a), t.param(b)), w, a, b);
+        float[] ga = a.grad().toArray();
+        float[] gb = b.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(ga[i]).isEqualTo(0f + 1f * w.get(i) * bv[i]);
+            assertThat(gb[i]).isEqualTo(0f + 1f * w.get(i) * av[i]);
+        }
+        backward(t -> t.div(t.param(a), t.param(b)), w, a, b);
+        gb = b.grad().toArray();
+        for (int i = 0; i < n; i++) {
+            assertThat(gb[i]).isEqualTo(0f + -1f * w.get(i) * ((av[i] / bv[i]) / bv[i]));
+        }
+    }
+
     @Test
     void elementWiseFunctionGradients() {
         // Entries away from relu's kink at 0, on both sides of it.
@@ -320,6 +549,45 @@ class TapeOpsTest {
         check(t -> t.spmm(s, t.param(v), t.param(x)), 4, 3, v, x);
         assertThatThrownBy(() -> forward(t -> t.spmm(s, t.constant(Tensor.zeros(6, 1)), t.constant(x.value()))))
                 .hasMessageContaining("7×1");
+    }
+
+    /**
+     * Rows of 0, 1, 4, 5 and 9 entries (the edge-value gradient takes a row's entries four at a
+     * time): finite differences, and ∂L/∂v_e = ⟨g[row_e], x[col_e]⟩ summed in double in column
+     * order, bit for bit.
+     */
+    @Test
+    void edgeValueGradientsOnRowsOfEveryLength() {
+        int[] degrees = {0, 1, 4, 5, 9};
+        int cols = 11;
+        int d = 37;
+        java.util.List<Integer> r = new java.util.ArrayList<>();
+        java.util.List<Integer> c = new java.util.ArrayList<>();
+        for (int i = 0; i < degrees.length; i++) {
+            for (int k = 0; k < degrees[i]; k++) {
+                r.add(i);
+                c.add((i * 3 + k * 5) % cols);
+            }
+        }
+        int nnz = r.size();
+        CsrMatrix s = CsrMatrix.fromCoo(degrees.length, cols, r.stream().mapToInt(Integer::intValue).toArray(),
+                c.stream().mapToInt(Integer::intValue).toArray(), new float[nnz], CsrMatrix.Duplicates.ERROR);
+        Parameter v = param("v", nnz, 1);
+        Parameter x = param("x", cols, 3);
+        check(t -> t.spmm(s, t.param(v), t.param(x)), degrees.length, 3, v, x);
+
+        Parameter wide = param("wide", cols, d);
+        Tensor w = Tensor.zeros(degrees.length, d);
+        rng.fillUniform(w, -1f, 1f);
+        backward(t -> t.spmm(s, t.param(v), t.param(wide)), w, v, wide);
+        int[] rows = s.rowIdx();
+        for (int e = 0; e < nnz; e++) {
+            double dot = 0;
+            for (int k = 0; k < d; k++) {
+                dot += w.get(rows[e], k) * wide.value().get(s.colIdx()[e], k);
+            }
+            assertThat(v.grad().get(e)).as("entry %d", e).isEqualTo(0f + (float) dot);
+        }
     }
 
     @Test

@@ -123,6 +123,48 @@ class RowKernelsTest {
     }
 
     @Test
+    void leakyReluAndItsBackwardAreTheirPerElementFormulasBitForBit() {
+        Random rnd = new Random(5);
+        float slope = 0.01f;
+        for (RowKernels k : implementations()) {
+            for (int n : new int[] {1, 7, 16, 37, 4099}) {
+                float[] x = new float[n];
+                float[] gy = new float[n];
+                float[] gx = new float[n];
+                for (int c = 0; c < n; c++) {
+                    x[c] = (rnd.nextFloat() * 2 - 1) * 3f;
+                    gy[c] = rnd.nextFloat() * 2 - 1;
+                    gx[c] = rnd.nextFloat() * 2 - 1;
+                }
+                x[0] = 0f;
+                if (n > 3) {
+                    x[1] = -0f;
+                    x[2] = Float.NaN;
+                    x[3] = Float.MIN_VALUE;
+                }
+                float[] y = x.clone();
+                k.leakyRelu(y, n, slope);
+                float[] g = gx.clone();
+                k.leakyReluBackward(x, gy, g, n, slope);
+                for (int c = 0; c < n; c++) {
+                    float expected = x[c] > 0 ? x[c] : slope * x[c];
+                    assertThat(Float.floatToRawIntBits(y[c])).as("%s y[%d] of %d, x=%s", k.description(), c, n, x[c])
+                            .isEqualTo(Float.floatToRawIntBits(expected));
+                    float expectedGrad = gx[c] + gy[c] * (x[c] > 0 ? 1f : slope);
+                    assertThat(g[c]).as("%s gx[%d] of %d", k.description(), c, n).isEqualTo(expectedGrad);
+                }
+            }
+            // By hand: slope 0.1 on [−2, 0, 3, −0.5]; gradient 1 upstream onto gx = 1.
+            float[] row = {-2f, 0f, 3f, -0.5f};
+            k.leakyRelu(row, 4, 0.1f);
+            assertThat(row).containsExactly(-0.2f, 0f, 3f, -0.05f);
+            float[] grad = {1f, 1f, 1f, 1f};
+            k.leakyReluBackward(new float[] {-2f, 0f, 3f, -0.5f}, new float[] {1f, 1f, 1f, 1f}, grad, 4, 0.1f);
+            assertThat(grad).containsExactly(1.1f, 1.1f, 2f, 1.1f);
+        }
+    }
+
+    @Test
     void fastMathAgainstMath() {
         for (float x = -20f; x <= 20f; x += 0.013f) {
             assertThat((double) FastMath.exp(x)).isCloseTo(Math.exp(x), offset(4e-7 * Math.exp(x)));
