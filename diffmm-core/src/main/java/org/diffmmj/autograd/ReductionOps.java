@@ -154,20 +154,10 @@ final class ReductionOps {
                 for (int r = from; r < to; r++) {
                     float g = gy.get(r);
                     if (ga != null) {
-                        bv.get(r * cols, src, 0, cols);
-                        ga.get(r * cols, acc, 0, cols);
-                        for (int c = 0; c < cols; c++) {
-                            acc[c] += g * src[c];
-                        }
-                        ga.put(r * cols, acc, 0, cols);
+                        addScaledRow(ga, bv, r * cols, cols, g, src, acc);
                     }
                     if (gb != null) {
-                        av.get(r * cols, src, 0, cols);
-                        gb.get(r * cols, acc, 0, cols);
-                        for (int c = 0; c < cols; c++) {
-                            acc[c] += g * src[c];
-                        }
-                        gb.put(r * cols, acc, 0, cols);
+                        addScaledRow(gb, av, r * cols, cols, g, src, acc);
                     }
                 }
             });
@@ -355,5 +345,16 @@ final class ReductionOps {
             });
         });
         return y;
+    }
+
+    /** grad[off, off+cols) += g · src[off, off+cols), through the heap rows srcRow and accRow. */
+    private static void addScaledRow(FloatBuffer grad, FloatBuffer src, int off, int cols, float g, float[] srcRow,
+                                     float[] accRow) {
+        src.get(off, srcRow, 0, cols);
+        grad.get(off, accRow, 0, cols);
+        for (int c = 0; c < cols; c++) {
+            accRow[c] += g * srcRow[c];
+        }
+        grad.put(off, accRow, 0, cols);
     }
 }
