@@ -31,7 +31,8 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, output_dir, stub_module  # noqa: E402
+from parity_common import (FixtureWriter, extract, git_head, output_dir, stub_module,  # noqa: E402
+                           write_tables_and_linears)
 import mmrec_multimodal as mm  # noqa: E402
 
 LAYERS, SSL_TEMP, SSL_ALPHA, DROPOUT = 2, 0.5, 0.3, 0.3
@@ -48,12 +49,7 @@ class CsrDataset(mm.Dataset):
 
 
 def write_grads(out, prefix, named):
-    for name in PARAMS:
-        if name in ('embedding_user', 'embedding_item'):
-            out.array(prefix + 'grad_' + name, named[name + '.weight'].grad)
-        else:
-            out.array(prefix + 'grad_' + name + '_weight', named[name + '.weight'].grad)
-            out.array(prefix + 'grad_' + name + '_bias', named[name + '.bias'].grad)
+    write_tables_and_linears(out, named, PARAMS, grads=True, prefix=prefix)
 
 
 def released(model, out, case, task, batch, named):
@@ -170,11 +166,7 @@ def main():
     named = dict(model.named_parameters())
     assert sorted(named) == sorted([p + s for p in PARAMS for s in
                                     (('.weight',) if p.startswith('embedding') else ('.weight', '.bias'))])
-    for name in PARAMS:
-        if name in ('embedding_user', 'embedding_item'):
-            out.array(name, named[name + '.weight'])
-        else:
-            out.array(name + '_weight', named[name + '.weight']); out.array(name + '_bias', named[name + '.bias'])
+    write_tables_and_linears(out, named, PARAMS)
     out.array('norm_adj_dense', model.norm_adj.to_dense())
     with torch.no_grad():
         users, items = model.compute()

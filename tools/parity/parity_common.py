@@ -164,6 +164,17 @@ class MmrecDataset:
         return self.mat
 
 
+def write_tables_and_linears(out, named, names, grads=False, prefix=''):
+    """Each named parameter as Fixture.loadTablesAndLinears reads it back: a table (a parameter with
+    no bias) as NAME, an nn.Linear as NAME_weight and NAME_bias; with grads, their gradients under
+    PREFIX + 'grad_' + the same names. `named` is dict(model.named_parameters())."""
+    for name in names:
+        parts = [('', '.weight')] if name + '.bias' not in named else [('_weight', '.weight'), ('_bias', '.bias')]
+        for suffix, attr in parts:
+            value = named[name + attr].grad if grads else named[name + attr]
+            out.array(prefix + ('grad_' if grads else '') + name + suffix, value)
+
+
 def output_dir(name):
     """The generator's output directory: its second argument, else the committed fixture directory."""
     if len(sys.argv) > 2:

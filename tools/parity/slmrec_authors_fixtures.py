@@ -25,7 +25,7 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import FixtureWriter, extract, git_head, stub_module  # noqa: E402
+from parity_common import FixtureWriter, extract, git_head, stub_module, write_tables_and_linears  # noqa: E402
 import mmrec_multimodal as mm  # noqa: E402
 
 LAYERS, TEMP, SSL_TEMP, SSL_ALPHA, DROPOUT = 2, 0.2, 0.5, 0.3, 0.3
@@ -110,11 +110,8 @@ def run(slmrec, git_dir, out_dir, task):
                  ('ssl_task', task), ('dropout_rate', DROPOUT)):
         out.put(k, v)
     named = dict(model.named_parameters())
-    for name in ('embedding_user', 'embedding_item'):
-        out.array(name, named[name + '.weight'])
     params = PARAMS if task == 'FAC' else [n for n in PARAMS if not n.startswith('g_')]
-    for name in params:
-        out.array(name + '_weight', named[name + '.weight']); out.array(name + '_bias', named[name + '.bias'])
+    write_tables_and_linears(out, named, ['embedding_user', 'embedding_item'] + params)
     users, items = model.compute()
     out.array('scoring_users', users); out.array('scoring_items', items)
     b = mm.batch()[:2]
@@ -133,11 +130,7 @@ def run(slmrec, git_dir, out_dir, task):
     out.scalar('loss', loss); out.scalar('infonce', main_loss); out.scalar('ssl', ssl_term)
     model.zero_grad()
     loss.backward()
-    for name in ('embedding_user', 'embedding_item'):
-        out.array('grad_' + name, named[name + '.weight'].grad)
-    for name in params:
-        out.array('grad_' + name + '_weight', named[name + '.weight'].grad)
-        out.array('grad_' + name + '_bias', named[name + '.bias'].grad)
+    write_tables_and_linears(out, named, ['embedding_user', 'embedding_item'] + params, grads=True)
     out.close()
     print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
 

@@ -15,7 +15,8 @@ import torch
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity_common import extract_mmrec, FixtureWriter, git_head, output_dir, stub_module  # noqa: E402
+from parity_common import (extract_mmrec, FixtureWriter, git_head, output_dir, stub_module,  # noqa: E402
+                           write_tables_and_linears)
 import mmrec_multimodal as mm  # noqa: E402
 
 LAYERS, TEMP, SSL_TEMP, SSL_ALPHA, WEIGHT_DECAY = 2, 0.2, 0.5, 0.3, 1e-4
@@ -51,11 +52,7 @@ def main():
                  ('weight_decay', WEIGHT_DECAY)):
         out.put(k, v)
     named = dict(model.named_parameters())
-    for name in PARAMS:
-        if name in ('embedding_user', 'embedding_item'):
-            out.array(name, named[name + '.weight'])
-        else:
-            out.array(name + '_weight', named[name + '.weight']); out.array(name + '_bias', named[name + '.bias'])
+    write_tables_and_linears(out, named, PARAMS)
     out.array('norm_adj_dense', model.norm_adj.to_dense())
     users, items = model.compute()
     out.array('scoring_users', users); out.array('scoring_items', items)
@@ -68,12 +65,7 @@ def main():
     model.zero_grad()
     loss.backward()
     assert model.g_a_iva.weight.grad is None  # MMRec's audio stage is commented out
-    for name in PARAMS:
-        if name in ('embedding_user', 'embedding_item'):
-            out.array('grad_' + name, named[name + '.weight'].grad)
-        else:
-            out.array('grad_' + name + '_weight', named[name + '.weight'].grad)
-            out.array('grad_' + name + '_bias', named[name + '.bias'].grad)
+    write_tables_and_linears(out, named, PARAMS, grads=True)
     out.close()
     print('wrote', len(out.arrays), 'arrays and meta.json to', os.path.normpath(out_dir))
 
