@@ -223,6 +223,16 @@ final class Fixture {
         return assertClose(what, actual.toArray(), expected.values(), rtol, atol);
     }
 
+    /** A sparse matrix against a reference's dense one (e.g. a normalised adjacency's to_dense()). */
+    static double assertClose(String what, CsrMatrix actual, Array expected, double rtol, double atol) {
+        float[][] dense = actual.toDense();
+        float[] flat = new float[actual.rows() * actual.cols()];
+        for (int r = 0; r < dense.length; r++) {
+            System.arraycopy(dense[r], 0, flat, r * actual.cols(), actual.cols());
+        }
+        return assertClose(what, flat, expected.values(), rtol, atol);
+    }
+
     static double assertClose(String what, double actual, double expected, double rtol) {
         double diff = Math.abs(actual - expected);
         System.out.printf(Locale.ROOT, "parity %-40s ours %.9g reference %.9g rel %.3g%n", what, actual, expected,
