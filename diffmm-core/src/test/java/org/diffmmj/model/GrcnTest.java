@@ -8,18 +8,24 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import org.diffmmj.autograd.GradCheck;
 import org.diffmmj.autograd.Parameter;
+import org.diffmmj.nn.Tapes;
+import org.diffmmj.sampling.Batch;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.FeatureMatrix;
 import org.diffmmj.data.IdMapping;
 import org.diffmmj.data.Interactions;
+import org.diffmmj.data.TestData;
 import org.diffmmj.random.Rng;
 import org.diffmmj.tensor.Tensor;
 
 /**
  * GRCN's routing by hand (the parity fixture covers only the reference's no-op routing): one user
  * who interacted with items 0 and 1, one modality whose MLP is the identity on features
- * f₀ = (1, 0), f₁ = (0, 1), preference (1, 0), dim_C 2, one routing round.
+ * f₀ = (1, 0), f₁ = (0, 1), preference (1, 0), dim_C 2, one routing round; and the paper's
+ * routing's gradients by finite differences (the contract test checks GRCN's defaults, which route
+ * as the reference does).
  */
 class GrcnTest {
 
@@ -73,5 +79,17 @@ class GrcnTest {
         assertThat((double) got[0]).isCloseTo(expected[0], within(1e-6));
         assertThat((double) got[1]).isCloseTo(expected[1], within(1e-6));
         assertThat(List.of(got[0], got[1])).doesNotContainNull();
+    }
+
+    @Test
+    void paperRoutingGradientsMatchFiniteDifferences() {
+        Dataset data = TestData.synthetic(36, 28, 11);
+        Grcn.Config c = new Grcn.Config(4, 4, 2, 0.1f, "add", "confid", "concat", false, true, true, "image");
+        try (Grcn model = new Grcn(data, c, new Rng(3))) {
+            Batch batch = model.batchSource(data.train()).epoch(16, new Rng(2)).get(0);
+            GradCheck.check(model.parameters(),
+                    tape -> model.batchLoss(tape, batch, new EpochContext(0, new Rng(7), 16, new Tapes(), new PhaseTimer())).total(),
+                    2e-3f, 3e-2);
+        }
     }
 }
