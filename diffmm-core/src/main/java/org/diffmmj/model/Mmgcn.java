@@ -51,7 +51,9 @@ import org.diffmmj.tensor.Tensor;
  * their random start (a bug: the paper learns user preferences and ID embeddings, and the
  * commented-out {@code nn.Parameter} line beside each shows the intent). We port the intent: both
  * are parameters. The parity fixture loads their values; gradients are compared for the rest and
- * checked for them by the contract test's finite differences.</li>
+ * checked for them by the contract test's finite differences. {@code train_embeddings = false}
+ * gives the references' model: both tables stay at their random start (they still enter the loss
+ * and its L2 term, which then only shifts it by a constant).</li>
  * <li>Any number of modalities: one GCN each, averaged (MMRec: v and t; authors: v, a, t). The
  * modality named by {@code visual_modality} (default {@code image}) takes the {@code dim_latent}
  * MLP and the full-table preference penalty, as the visual branch does in both repos; absent
@@ -92,8 +94,9 @@ public final class Mmgcn extends Module implements Recommender {
             @Key(doc = "Modality that takes the dim_latent MLP and the full preference penalty (MMRec's v_feat)") String visualModality,
             @Key(doc = "Neighbour aggregation of the graph convolution", choices = {"mean", "add"}) String aggrMode,
             @Key(doc = "Combination layer on [h ; x_hat] (true, what runs in both repos) or G*h + x_hat") boolean concate,
-            @Key(doc = "Add the ID embedding to every layer's x_hat (eq. 5)") boolean hasId) {
-        public static final Config DEFAULTS = new Config(64, 3, 0f, 256, "image", "mean", true, true);
+            @Key(doc = "Add the ID embedding to every layer's x_hat (eq. 5)") boolean hasId,
+            @Key(doc = "Train the ID embedding and preference tables (the paper); false: the references' untrained random tables") boolean trainEmbeddings) {
+        public static final Config DEFAULTS = new Config(64, 3, 0f, 256, "image", "mean", true, true, true);
     }
 
     public static final ModelDefinition<Config> DEFINITION = ModelDefinition.of(NAME,
@@ -191,11 +194,16 @@ public final class Mmgcn extends Module implements Recommender {
     private static final float SLOPE = 0.01f;
     private static final float EPS = 1e-12f;
 
+    /** A preference table: trained, or held at its start as the references' plain tensors are. */
+    private Var table(Tape tape, Parameter p) {
+        return config.trainEmbeddings() ? tape.param(p) : tape.constant(p.value());
+    }
+
     /** One modality's GCN output, (U+I)×d. */
     private Var branch(Tape tape, Branch b, Var id) {
         Var f = tape.constant(b.features);
         Var feats = b.mlp == null ? f : b.mlp.forward(tape, f);
-        Var x = tape.rowL2Normalize(tape.concatRows(tape.param(b.preference), feats), EPS);
+        Var x = tape.rowL2Normalize(tape.concatRows(table(tape, b.preference), feats), EPS);
         for (int l = 0; l < config.nLayers(); l++) {
             Var h = tape.leakyRelu(tape.spmm(graph, tape.matmul(x, tape.param(b.conv.get(l)))), SLOPE);
             Var xHat = tape.leakyRelu(b.linear.get(l).forward(tape, x), SLOPE);
@@ -222,7 +230,7 @@ public final class Mmgcn extends Module implements Recommender {
     @Override
     public LossTerms batchLoss(Tape tape, Batch batch, EpochContext context) {
         TripleBatch b = batch.as(TripleBatch.class);
-        Var id = idEmbedding.all(tape);
+        Var id = config.trainEmbeddings() ? idEmbedding.all(tape) : tape.constant(idEmbedding.value());
         Var out = representation(tape, id);
         int[] pos = Indices.offset(b.positives(), users);
         int[] neg = Indices.offset(b.negatives(), users);
@@ -234,7 +242,7 @@ public final class Mmgcn extends Module implements Recommender {
                 Losses.squaredNorm(tape, tape.gatherRows(id, pos), tape.gatherRows(id, neg))), 1f / rows);
         for (Branch br : branches) {
             if (br.visual) {
-                idReg = tape.add(idReg, tape.mean(tape.square(tape.param(br.preference))));
+                idReg = tape.add(idReg, tape.mean(tape.square(table(tape, br.preference))));
             }
         }
         Var reg = tape.scale(idReg, config.regWeight());

@@ -41,7 +41,7 @@ class MmgcnParityTest {
 
     private Mmgcn model() {
         Mmgcn.Config c = new Mmgcn.Config(fx.integer("dim"), 3, (float) fx.scalar("reg_weight"), fx.integer("dim_latent"),
-                "image", "mean", true, true);
+                "image", "mean", true, true, true);
         Mmgcn m = new Mmgcn(fx.multiModalDataset("image", "text"), c, new Rng(3));
         Map<String, Parameter> p = Fixture.byName(m.parameters());
         List<String> names = names();
