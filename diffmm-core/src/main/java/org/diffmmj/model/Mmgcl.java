@@ -103,7 +103,7 @@ import org.diffmmj.tensor.Tensor;
  * <h2>Why the released variant is the default</h2>
  * On TikTok (seed 421, the defaults otherwise, lr 1e-3, batch 2048) the {@code paper} variant peaked
  * at its first epoch (validation Recall@20 0.0796, test 0.0747) and fell every epoch after, to 0.011
- * by epoch 14: its contrast (ssl ≈ 5.3 → 3.5 at ssl_alpha 0.4) takes over and the BPR term rises
+ * by epoch 14: its contrast (ssl 5.31 → 2.75 at ssl_alpha 0.4) takes over and the BPR term rises
  * towards log 2 (0.64 → 0.69 in three epochs). The {@code released} variant, whose InfoNCE pairs each
  * user with their positive item and so agrees with the ranking task, reached 0.0808 (selected epoch
  * 2) on the same seed. Our reconstruction of the paper is inferred (above), and the published
