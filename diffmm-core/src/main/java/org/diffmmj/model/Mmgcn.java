@@ -194,7 +194,7 @@ public final class Mmgcn extends Module implements Recommender {
     private static final float SLOPE = 0.01f;
     private static final float EPS = 1e-12f;
 
-    /** A preference table: trained, or held at its start as the references' plain tensors are. */
+    /** The ID or a preference table: trained, or held at its start as the references' plain tensors are. */
     private Var table(Tape tape, Parameter p) {
         return config.trainEmbeddings() ? tape.param(p) : tape.constant(p.value());
     }
@@ -230,7 +230,7 @@ public final class Mmgcn extends Module implements Recommender {
     @Override
     public LossTerms batchLoss(Tape tape, Batch batch, EpochContext context) {
         TripleBatch b = batch.as(TripleBatch.class);
-        Var id = config.trainEmbeddings() ? idEmbedding.all(tape) : tape.constant(idEmbedding.value());
+        Var id = table(tape, idEmbedding.parameter());
         Var out = representation(tape, id);
         int[] pos = Indices.offset(b.positives(), users);
         int[] neg = Indices.offset(b.negatives(), users);
