@@ -8,10 +8,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import org.diffmmj.autograd.GradCheck;
 import org.diffmmj.autograd.Parameter;
-import org.diffmmj.nn.Tapes;
-import org.diffmmj.sampling.Batch;
 import org.diffmmj.data.Dataset;
 import org.diffmmj.data.FeatureMatrix;
 import org.diffmmj.data.IdMapping;
@@ -86,10 +83,7 @@ class GrcnTest {
         Dataset data = TestData.synthetic(36, 28, 11);
         Grcn.Config c = new Grcn.Config(4, 4, 2, 0.1f, "add", "confid", "concat", false, true, true, "image");
         try (Grcn model = new Grcn(data, c, new Rng(3))) {
-            Batch batch = model.batchSource(data.train()).epoch(16, new Rng(2)).get(0);
-            GradCheck.check(model.parameters(),
-                    tape -> model.batchLoss(tape, batch, new EpochContext(0, new Rng(7), 16, new Tapes(), new PhaseTimer())).total(),
-                    2e-3f, 3e-2);
+            BatchGradCheck.check(model, data);
         }
     }
 }

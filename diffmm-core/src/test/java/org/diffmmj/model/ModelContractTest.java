@@ -18,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import org.diffmmj.autograd.GradCheck;
 import org.diffmmj.autograd.Parameter;
 import org.diffmmj.config.ConfigSchema;
 import org.diffmmj.data.Dataset;
@@ -26,9 +25,7 @@ import org.diffmmj.data.TestData;
 import org.diffmmj.eval.Evaluator;
 import org.diffmmj.eval.ScoreSource;
 import org.diffmmj.io.SavedModel;
-import org.diffmmj.nn.Tapes;
 import org.diffmmj.random.Rng;
-import org.diffmmj.sampling.Batch;
 import org.diffmmj.recommend.RecommendationService;
 import org.diffmmj.train.EpochRecord;
 import org.diffmmj.train.RunConfig;
@@ -104,10 +101,6 @@ class ModelContractTest {
         return TrainingConfig.builder().epochs(epochs).batchSize(64).learningRate(5e-3).seed(5).build();
     }
 
-    private static EpochContext context() {
-        return new EpochContext(0, new Rng(7), 16, new Tapes(), new PhaseTimer());
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void batchLossGradientsMatchFiniteDifferences(String name) {
@@ -116,13 +109,7 @@ class ModelContractTest {
         // loss are not its gradient. Bm3Test checks it with the targets held fixed, Bm3ParityTest against torch.
         Assumptions.assumeFalse(STOP_GRADIENT_TARGETS.contains(name), name + ": stop-gradient targets, see its own test");
         try (Recommender model = build(name, 3)) {
-            EpochContext warmup = context();
-            model.beforeEpoch(warmup);
-            warmup.tapes().releaseTemporaries();
-            Batch batch = model.batchSource(DATA.train()).epoch(16, new Rng(2)).get(0);
-            // A fresh context per evaluation: a model that draws from it draws the same numbers.
-            // A small step: leaky-ReLU kinks would be straddled by a large one.
-            GradCheck.check(model.parameters(), tape -> model.batchLoss(tape, batch, context()).total(), 2e-3f, 3e-2);
+            BatchGradCheck.check(model, DATA);
         }
     }
 
