@@ -15,6 +15,7 @@ import org.diffmmj.experiment.AblationTable;
 import org.diffmmj.experiment.Ablations;
 import org.diffmmj.experiment.Durations;
 import org.diffmmj.experiment.Estimate;
+import org.diffmmj.experiment.MarkedSection;
 import org.diffmmj.experiment.PlannedRun;
 import org.diffmmj.experiment.ResultTable;
 import org.diffmmj.experiment.RunExecutor;
@@ -71,6 +72,13 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--no-estimate", description = "Skip the timed epoch per model and the time estimate (--quick skips it).")
     boolean noEstimate;
 
+    @Option(names = "--into", paramLabel = "FILE.md[#NAME]",
+            description = "Also write the table (with --ablations: the ablation table) into FILE.md, replacing the lines "
+                    + "between <!-- reproduce:NAME:begin --> and <!-- reproduce:NAME:end --> (NAME: results, with "
+                    + "--ablations: ablations), headings two levels down to sit under a ## section: how the README's "
+                    + "Results are made. Checked before training; written only when every run finished.")
+    String into;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -96,6 +104,10 @@ public final class ReproduceCommand implements Callable<Integer> {
         }
         List<PlannedRun> runs = variants != null ? planAblations(variants, seedCount)
                 : plan(names.stream().map(String::trim).toList(), seedCount);
+        MarkedSection section = into == null ? null : MarkedSection.parse(into, ablations != null ? "ablations" : "results");
+        if (section != null) {
+            section.check();
+        }
         Path out = options.out;
         RunLauncher launcher = options.launcher();
         int jobs = options.jobs;
@@ -122,9 +134,12 @@ public final class ReproduceCommand implements Callable<Integer> {
         ResultTable table = new ResultTable(title, names, outcomes, k)
                 .withCommand("./diffmm " + String.join(" ", args));
         table.write(out);
+        String intoMarkdown = table.markdown();
         if (variants != null) {
-            new AblationTable("Ablation of " + ablations + " on " + setting, ablations, variants, table, k)
-                    .withCommand("./diffmm " + String.join(" ", args)).write(out);
+            AblationTable ablationTable = new AblationTable("Ablation of " + ablations + " on " + setting, ablations,
+                    variants, table, k).withCommand("./diffmm " + String.join(" ", args));
+            ablationTable.write(out);
+            intoMarkdown = ablationTable.markdown();
         }
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("command", "reproduce");
@@ -142,7 +157,14 @@ public final class ReproduceCommand implements Callable<Integer> {
         System.out.println(table.significanceSentence().replace("**", ""));
         System.out.println("wrote " + out.resolve("table.md") + ", table.csv, table.json and table.png"
                 + (variants != null ? "; " + out.resolve("ablations.md") + ", ablations.csv and ablations.json" : ""));
+        if (section != null && failed == 0) {
+            section.replace(intoMarkdown, 2);
+            System.out.println("wrote the table into " + section.file() + " between " + section.markers());
+        }
         if (failed > 0) {
+            if (section != null) {
+                System.err.println(section.file() + " not changed: its table would lack the failed runs");
+            }
             System.err.println(failed + " run(s) failed; rerun the same command to retry them (finished runs are kept)");
             return 1;
         }

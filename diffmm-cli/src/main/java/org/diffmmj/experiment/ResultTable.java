@@ -23,8 +23,8 @@ import org.diffmmj.util.AtomicFiles;
  * The results table of a {@code reproduce}: per model, test Recall, NDCG and Precision at K as
  * mean ± sample standard deviation over its seeds, under both protocols (the epoch chosen on
  * validation, and the paper's best test epoch), the best model by validation-selected Recall@K and
- * a paired significance test of its lead over the runner-up; written as Markdown, CSV, JSON and a
- * bar chart with error bars.
+ * a paired significance test of its lead over the runner-up; written as Markdown, CSV, JSON, a
+ * LaTeX tabular for a paper and a bar chart with error bars.
  */
 public final class ResultTable {
 
@@ -167,6 +167,7 @@ public final class ResultTable {
     public void write(Path dir) throws IOException {
         AtomicFiles.write(dir.resolve("table.md"), markdown().getBytes(StandardCharsets.UTF_8));
         AtomicFiles.write(dir.resolve("table.csv"), csv().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(dir.resolve("table.tex"), latex().getBytes(StandardCharsets.UTF_8));
         RunFiles.writeJson(dir.resolve("table.json"), json());
         writePng(dir.resolve("table.png"));
     }
@@ -231,6 +232,57 @@ public final class ResultTable {
         md.append(inProcess ? "the whole reproduce process's so far (runs were trained in-process), not each run's alone.\n"
                 : "each run's own process (VmHWM).\n");
         return md.toString();
+    }
+
+    /**
+     * A tabular to include in a paper (LaTeX package booktabs): one row per model, both
+     * protocols side by side, mean ± sd; in each column the highest mean is bold and the second
+     * underlined, as results tables in the field mark them. The command, the seeds and the
+     * significance test go in comments above it, for the caption.
+     */
+    public String latex() {
+        StringBuilder tex = new StringBuilder();
+        tex.append("% ").append(title).append('\n');
+        if (command != null) {
+            tex.append("% Made by ").append(command).append('\n');
+        }
+        tex.append("% Test metrics, mean $\\pm$ sample sd over seeds; per column bold: highest mean, underlined: second.\n");
+        tex.append("% ").append(significanceSentence().replace("**", "")).append('\n');
+        int n = metrics.size();
+        tex.append("\\begin{tabular}{l").append("c".repeat(2 * n)).append("}\n\\toprule\n");
+        tex.append(" & \\multicolumn{").append(n).append("}{c}{Validation-selected} & \\multicolumn{").append(n)
+                .append("}{c}{Best test epoch (paper's protocol)} \\\\\n");
+        tex.append(String.format(Locale.ROOT, "\\cmidrule(lr){2-%d} \\cmidrule(lr){%d-%d}%n", n + 1, n + 2, 2 * n + 1));
+        tex.append("Model");
+        for (int i = 0; i < 2; i++) {
+            for (String metric : metrics) {
+                tex.append(" & ").append(pretty(metric));
+            }
+        }
+        tex.append(" \\\\\n\\midrule\n");
+        for (String m : models) {
+            tex.append(latexEscape(m));
+            for (Protocol p : Protocol.values()) {
+                for (String metric : metrics) {
+                    Cell c = cell(m, p, metric);
+                    String v = String.format(Locale.ROOT, "%.4f{\\scriptsize $\\pm$%.4f}", c.mean(), c.sd());
+                    int rank = rankInColumn(m, p, metric);
+                    tex.append(" & ").append(rank == 0 ? "\\textbf{" + v + "}" : rank == 1 ? "\\underline{" + v + "}" : v);
+                }
+            }
+            tex.append(" \\\\\n");
+        }
+        return tex.append("\\bottomrule\n\\end{tabular}\n").toString();
+    }
+
+    /** 0 for the highest mean of the column, 1 for the second, ...; ties share the better rank. */
+    private int rankInColumn(String model, Protocol p, String metric) {
+        double mine = cell(model, p, metric).mean();
+        return (int) models.stream().filter(o -> cell(o, p, metric).mean() > mine).count();
+    }
+
+    private static String latexEscape(String s) {
+        return s.replaceAll("([&%$#_{}])", "\\\\$1");
     }
 
     public String significanceSentence() {

@@ -61,7 +61,7 @@ class ExperimentCommandsTest {
         String[] r = run(args);
         assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
         assertThat(r[1]).contains("2 models × 2 seeds = 4 runs").contains("[4/4]").contains("Wilcoxon signed-rank");
-        for (String f : List.of("table.md", "table.csv", "table.json", "table.png", "reproduce.json")) {
+        for (String f : List.of("table.md", "table.csv", "table.json", "table.tex", "table.png", "reproduce.json")) {
             assertThat(out.resolve(f)).isNotEmptyFile();
         }
         JsonNode table = JSON.readTree(out.resolve("table.json").toFile());
@@ -128,6 +128,28 @@ class ExperimentCommandsTest {
         assertThat(JSON.readTree(mf7.resolve("metrics.json").toFile()).get("epochs")).hasSize(3);
         assertThat(Files.readString(out.resolve("table.csv"))).isEqualTo(csv);
         assertThat(beforeRuns(out.resolve("table.md"))).isEqualTo(metricsPart);
+
+        // --into: a file without the markers is refused before anything runs; with them, a rerun that
+        // trains nothing writes the table between them and leaves the rest of the file alone.
+        Path readme = dir.resolve("README.md");
+        Files.writeString(readme, "# P\n\n## Results\n\nBy hand.\n");
+        List<String> withInto = new java.util.ArrayList<>(List.of(args));
+        withInto.addAll(List.of("--into", readme.toString()));
+        r = run(withInto.toArray(String[]::new));
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("README.md: expected a line <!-- reproduce:results:begin -->");
+        assertThat(r[1]).doesNotContain("already finished");
+        Files.writeString(readme, "# P\n\n## Results\n\n<!-- reproduce:results:begin -->\nold\n"
+                + "<!-- reproduce:results:end -->\n\n## Next\n");
+        r = run(withInto.toArray(String[]::new));
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("wrote the table into " + readme);
+        String written = Files.readString(readme);
+        assertThat(written).startsWith("# P\n\n## Results\n\n<!-- reproduce:results:begin -->\n\n### Results on ")
+                .endsWith("<!-- reproduce:results:end -->\n\n## Next\n").doesNotContain("\nold\n")
+                .contains("#### Validation-selected", "#### Significance", "--into " + readme)
+                .contains(beforeRuns(out.resolve("table.md")).lines().filter(l -> l.startsWith("| ")).toList()
+                        .toArray(String[]::new));
 
         // Another plan in the same directory is refused rather than mixed in.
         r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--epochs", "4",

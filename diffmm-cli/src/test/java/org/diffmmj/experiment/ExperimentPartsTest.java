@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.diffmmj.config.ConfigException;
 import org.diffmmj.train.TrainingConfig;
@@ -147,5 +151,86 @@ class ExperimentPartsTest {
         List<String> shared = new JvmLauncher("x.Main", 2).command(List.of("train"));
         assertThat(shared).contains("-XX:ActiveProcessorCount=" + Math.max(1, cores / 2));
         assertThat(new JvmLauncher("x.Main", 4 * cores).command(List.of())).contains("-XX:ActiveProcessorCount=1");
+    }
+
+    @Test
+    void aMarkedSectionIsReplacedWithItsHeadingsMovedDownAndEverythingElseKept(@TempDir Path dir) throws Exception {
+        Path readme = dir.resolve("README.md");
+        String head = "# Project\n\n## Results\n\nIntro line.\n<!-- reproduce:results:begin -->\n";
+        String tail = "<!-- reproduce:results:end -->\n\nThe rest, `code`.\n<!-- reproduce:other:begin -->\nx\n"
+                + "<!-- reproduce:other:end -->\n";
+        Files.writeString(readme, head + "old table\nold line\n" + tail);
+        MarkedSection section = MarkedSection.parse(readme.toString(), "results");
+        section.check();
+        section.replace("# Results on tiktok\n\n| a | b |\n\n## Significance\n\np = 0.01\n", 2);
+        assertThat(Files.readString(readme)).isEqualTo(head + "\n### Results on tiktok\n\n| a | b |\n\n#### Significance\n\n"
+                + "p = 0.01\n\n" + tail);
+        // A second replacement swaps the section again rather than nesting or appending.
+        section.replace("new\n", 2);
+        assertThat(Files.readString(readme)).isEqualTo(head + "\nnew\n\n" + tail);
+        MarkedSection other = MarkedSection.parse(readme + "#other", "results");
+        other.replace("y\n", 0);
+        assertThat(Files.readString(readme)).contains("<!-- reproduce:other:begin -->\n\ny\n\n<!-- reproduce:other:end -->")
+                .contains("\nnew\n");
+    }
+
+    @Test
+    void aFileWithoutOneOrderedPairOfMarkersIsRefusedNamingTheLineAndLeftAlone(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("f.md");
+        String[][] cases = {
+                {"no markers\n", "expected a line <!-- reproduce:results:begin -->", "neither is there"},
+                {"<!-- reproduce:results:begin -->\nx\n", "the end marker is missing"},
+                {"a\n<!-- reproduce:results:end -->\n<!-- reproduce:results:begin -->\n", "f.md:2: <!-- reproduce:results:end --> before any"},
+                {"<!-- reproduce:results:begin -->\n<!-- reproduce:results:begin -->\n<!-- reproduce:results:end -->\n",
+                        "f.md:2: a second <!-- reproduce:results:begin --> (the first is on line 1)"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, c[0]);
+            MarkedSection s = new MarkedSection(f, "results");
+            for (int i = 1; i < c.length; i++) {
+                assertThatThrownBy(s::check).as(c[0]).hasMessageContaining(c[i]);
+            }
+            assertThatThrownBy(() -> s.replace("table", 2)).as(c[0]).hasMessageContaining(c[1]);
+            assertThat(Files.readString(f)).isEqualTo(c[0]);
+        }
+        assertThatThrownBy(() -> new MarkedSection(dir.resolve("missing.md"), "results").check())
+                .hasMessageContaining("missing.md: no such file");
+        assertThatThrownBy(() -> MarkedSection.parse("R.md#a b", "results")).hasMessageContaining("section name 'a b'");
+    }
+
+    private static RunOutcome outcome(String model, long seed, double recall, double ndcg, double bestTestRecall) {
+        Map<String, Double> test = Map.of("recall@20", recall, "ndcg@20", ndcg, "precision@20", recall / 10);
+        Map<String, Double> best = Map.of("recall@20", bestTestRecall, "ndcg@20", ndcg, "precision@20", recall / 10);
+        return new RunOutcome(new PlannedRun(model + "/seed-" + seed, model, seed, Path.of(model), null), test, test, best,
+                3, 4, 5, 1.0, 100, null, null, null);
+    }
+
+    @Test
+    void theLatexTableBoldsEachColumnsHighestMeanUnderlinesTheSecondAndEscapesNames() {
+        ResultTable t = new ResultTable("Results on toy", List.of("mf_bpr", "x", "y"), List.of(
+                outcome("mf_bpr", 1, 0.10, 0.05, 0.10), outcome("mf_bpr", 2, 0.12, 0.05, 0.12),
+                outcome("x", 1, 0.20, 0.04, 0.20), outcome("x", 2, 0.20, 0.04, 0.20),
+                outcome("y", 1, 0.05, 0.06, 0.30), outcome("y", 2, 0.05, 0.06, 0.30)), 20).withCommand("./diffmm reproduce");
+        String[] lines = t.latex().split("\n");
+        assertThat(lines[0]).isEqualTo("% Results on toy");
+        assertThat(lines[1]).isEqualTo("% Made by ./diffmm reproduce");
+        assertThat(t.latex()).contains("\\begin{tabular}{lcccccc}", "\\multicolumn{3}{c}{Validation-selected}",
+                "\\cmidrule(lr){2-4} \\cmidrule(lr){5-7}", "\\bottomrule\n\\end{tabular}\n");
+        String mf = Arrays.stream(lines).filter(l -> l.startsWith("mf")).findFirst().orElseThrow();
+        String[] mfCells = mf.replace(" \\\\", "").split(" & ");
+        // Mean 0.11, sample sd of {0.10, 0.12} = 0.0141. Second on validation-selected Recall (x 0.20
+        // first) and NDCG (y 0.06 first); third on best-test Recall (y 0.30, x 0.20).
+        assertThat(mfCells[0]).isEqualTo("mf\\_bpr");
+        assertThat(mfCells[1]).isEqualTo("\\underline{0.1100{\\scriptsize $\\pm$0.0141}}");
+        assertThat(mfCells[2]).isEqualTo("\\underline{0.0500{\\scriptsize $\\pm$0.0000}}");
+        assertThat(mfCells[4]).isEqualTo("0.1100{\\scriptsize $\\pm$0.0141}");
+        String x = Arrays.stream(lines).filter(l -> l.startsWith("x &")).findFirst().orElseThrow();
+        assertThat(x.split(" & ")[1]).isEqualTo("\\textbf{0.2000{\\scriptsize $\\pm$0.0000}}");
+        assertThat(x.split(" & ")[2]).isEqualTo("0.0400{\\scriptsize $\\pm$0.0000}");
+        assertThat(x.split(" & ")[4]).isEqualTo("\\underline{0.2000{\\scriptsize $\\pm$0.0000}}");
+        String y = Arrays.stream(lines).filter(l -> l.startsWith("y &")).findFirst().orElseThrow();
+        assertThat(y.split(" & ")[2]).startsWith("\\textbf{0.0600");
+        assertThat(y.split(" & ")[4]).startsWith("\\textbf{0.3000");
+        assertThat(y.split(" & ")[1]).isEqualTo("0.0500{\\scriptsize $\\pm$0.0000}");
     }
 }
