@@ -32,7 +32,7 @@ import org.diffmmj.util.AtomicFiles;
                 "Each model trains with its preset named like the data directory (e.g. tiktok) where it has one, "
                         + "then --config files, then --epochs/--patience and the seed.",
                 "Runs go to OUT/runs/MODEL/seed-S (train's config.yaml, metrics.json, model.ckpt, plus train.log, "
-                        + "per_user_test.json and run.json); then OUT/table.md, table.csv, table.json and table.png: "
+                        + "per_user_test.json and run.json); then OUT/table.md, table.csv, table.json, table.tex (LaTeX) and table.png: "
                         + "test Recall/NDCG/Precision@K, mean ± sd over seeds, under the validation-selected and the "
                         + "paper's best-test protocol, the best model marked and a Wilcoxon signed-rank test of its "
                         + "lead over the runner-up on the test users' Recall@K.",
@@ -79,6 +79,13 @@ public final class ReproduceCommand implements Callable<Integer> {
                     + "Results are made. Checked before training; written only when every run finished.")
     String into;
 
+    @Option(names = "--reuse", paramLabel = "DIR",
+            description = "An earlier reproduce output: a run planned here with exactly the settings of one finished there "
+                    + "(its requested.yaml: model, keys, data, epochs, seed) is copied, not trained (repeatable). E.g. "
+                    + "--ablations diffmm --reuse the table's output: the full model's runs are the table's DiffMM runs. "
+                    + "Settings are compared, not code: reuse outputs of the code you would run.")
+    List<Path> reuse = new ArrayList<>();
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -104,6 +111,7 @@ public final class ReproduceCommand implements Callable<Integer> {
         }
         List<PlannedRun> runs = variants != null ? planAblations(variants, seedCount)
                 : plan(names.stream().map(String::trim).toList(), seedCount);
+        RunExecutor.checkReusable(reuse);
         MarkedSection section = into == null ? null : MarkedSection.parse(into, ablations != null ? "ablations" : "results");
         if (section != null) {
             section.check();
@@ -122,7 +130,8 @@ public final class ReproduceCommand implements Callable<Integer> {
                     + " (they share %d cores)", Durations.format(left / jobs), jobs,
                     Runtime.getRuntime().availableProcessors()) : "");
         }
-        RunExecutor executor = new RunExecutor(launcher, jobs, System.out, options.dataSource(), "recall@" + k);
+        RunExecutor executor = new RunExecutor(launcher, jobs, System.out, options.dataSource(), "recall@" + k)
+                .withReuse(reuse);
         List<RunOutcome> outcomes = executor.execute(runs);
         int failed = (int) outcomes.stream().filter(o -> o == null).count();
         String setting = String.format("%s: %d seed%s (%s), %s", options.datasetName(), seedCount,
@@ -155,7 +164,7 @@ public final class ReproduceCommand implements Callable<Integer> {
         record.put("failed", failed);
         AtomicFiles.write(out.resolve("reproduce.json"), Json.pretty(record).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         System.out.println(table.significanceSentence().replace("**", ""));
-        System.out.println("wrote " + out.resolve("table.md") + ", table.csv, table.json and table.png"
+        System.out.println("wrote " + out.resolve("table.md") + ", table.csv, table.json, table.tex and table.png"
                 + (variants != null ? "; " + out.resolve("ablations.md") + ", ablations.csv and ablations.json" : ""));
         if (section != null && failed == 0) {
             section.replace(intoMarkdown, 2);

@@ -47,6 +47,7 @@ public final class RunExecutor {
     private final Object evaluationLock = new Object();
     private Dataset dataset;
     private double budgetSeconds = Double.POSITIVE_INFINITY;
+    private List<Path> reuseFrom = List.of();
     private long started;
 
     /**
@@ -64,6 +65,28 @@ public final class RunExecutor {
     public RunExecutor withBudget(double seconds) {
         this.budgetSeconds = seconds;
         return this;
+    }
+
+    /**
+     * Before training a run from the start, look in these earlier outputs (their {@code runs/*\/seed-S})
+     * for a finished run planned with exactly the same settings ({@code requested.yaml} equal: model,
+     * every key, data, epochs, seed) and copy it instead: a DiffMM ablation study's full model is the
+     * results table's DiffMM run, hours of training that need not be done twice. Settings only: the
+     * code that trained it is the donor's.
+     */
+    public RunExecutor withReuse(List<Path> outputs) {
+        checkReusable(outputs);
+        this.reuseFrom = List.copyOf(outputs);
+        return this;
+    }
+
+    /** Refuses a reuse directory that is not an experiment output, before any time is spent. */
+    public static void checkReusable(List<Path> outputs) {
+        for (Path o : outputs) {
+            if (!Files.isDirectory(o.resolve("runs"))) {
+                throw new IllegalArgumentException(o + ": not an experiment output (no runs/ directory in it)");
+            }
+        }
     }
 
     public int jobs() {
@@ -145,6 +168,15 @@ public final class RunExecutor {
             line(done.incrementAndGet(), total, run, "already finished, not redone: " + summary(o));
             return o;
         }
+        if (stage == RunFiles.Stage.FRESH) {
+            Path donor = donor(run);
+            if (donor != null) {
+                copyFinished(donor, run);
+                RunOutcome o = RunFiles.outcome(run);
+                line(done.incrementAndGet(), total, run, "reused from " + donor + ": " + summary(o));
+                return o;
+            }
+        }
         double[] before = RunFiles.epochsAndSeconds(dir);
         double seconds = before[1];
         if (stage != RunFiles.Stage.TRAINED) {
@@ -183,6 +215,53 @@ public final class RunExecutor {
         line(done.incrementAndGet(), total, run, (stage == RunFiles.Stage.TRAINED ? "recorded: " : "finished: ")
                 + summary(o));
         return o;
+    }
+
+    /** A finished run of the reuse outputs planned exactly as {@code run}, or null. */
+    private Path donor(PlannedRun run) throws IOException {
+        String mine = Files.readString(run.dir().resolve(RunFiles.REQUESTED), StandardCharsets.UTF_8);
+        for (Path output : reuseFrom) {
+            List<Path> rows;
+            try (var list = Files.list(output.resolve("runs"))) {
+                rows = list.sorted().toList();
+            }
+            for (Path row : rows) {
+                Path candidate = row.resolve("seed-" + run.seed());
+                if (Files.exists(candidate.resolve(RunFiles.MARKER))
+                        && Files.isRegularFile(candidate.resolve(RunFiles.REQUESTED))
+                        && Files.readString(candidate.resolve(RunFiles.REQUESTED), StandardCharsets.UTF_8).equals(mine)
+                        && !candidate.toRealPath().equals(run.dir().toRealPath())) {
+                    return candidate;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Copies a finished run's files (each to a temporary name, then renamed), its marker last and
+     * naming the donor, so that an interrupted copy is never taken for a finished run.
+     */
+    private static void copyFinished(Path donor, PlannedRun run) throws IOException {
+        Path dir = run.dir();
+        List<Path> files;
+        try (var list = Files.list(donor)) {
+            files = list.filter(Files::isRegularFile).sorted().toList();
+        }
+        for (Path f : files) {
+            String name = f.getFileName().toString();
+            if (name.equals(RunFiles.MARKER) || name.equals(RunFiles.REQUESTED) || name.startsWith(".")) {
+                continue;
+            }
+            Path tmp = dir.resolve("." + name + ".copy");
+            Files.copy(f, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        Map<String, Object> marker = new LinkedHashMap<>(RunFiles.readMap(donor.resolve(RunFiles.MARKER)));
+        marker.put("id", run.id());
+        marker.put("reused_from", donor.toAbsolutePath().normalize().toString());
+        RunFiles.writeJson(dir.resolve(RunFiles.MARKER), marker);
     }
 
     /** Per-user test metric of the validation-selected model, then the marker. */

@@ -151,6 +151,33 @@ class ExperimentCommandsTest {
                 .contains(beforeRuns(out.resolve("table.md")).lines().filter(l -> l.startsWith("| ")).toList()
                         .toArray(String[]::new));
 
+        // --reuse: runs planned exactly as finished ones of another output are copied, not trained;
+        // a run planned otherwise trains; a directory that is no output is refused up front.
+        Path again = dir.resolve("reproduce-reuse");
+        r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "lightgcn,mf-bpr",
+                "--config", small.toString(), "--out", again.toString(), "--reuse", out.toString());
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1].split("reused from ", -1)).hasSize(5);
+        assertThat(r[1]).doesNotContain(" started");
+        for (String run : List.of("mf-bpr/seed-421", "lightgcn/seed-7")) {
+            assertThat(Files.readString(again.resolve("runs").resolve(run).resolve("metrics.json")))
+                    .isEqualTo(Files.readString(out.resolve("runs").resolve(run).resolve("metrics.json")));
+            assertThat(JSON.readTree(again.resolve("runs").resolve(run).resolve("run.json").toFile()).get("reused_from")
+                    .asText()).isEqualTo(out.resolve("runs").resolve(run).toAbsolutePath().normalize().toString());
+        }
+        assertThat(Files.readAllLines(again.resolve("table.csv"))).containsAll(Files.readAllLines(out.resolve("table.csv"))
+                .stream().filter(l -> l.contains(",lightgcn,") || l.contains(",mf-bpr,")).toList());
+        r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--seeds", "1",
+                "--epochs", "2", "--config", small.toString(), "--out", dir.resolve("reproduce-other").toString(),
+                "--reuse", out.toString());
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("mf-bpr/seed-421 (mf-bpr, seed 421) started").doesNotContain("reused");
+        r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr",
+                "--out", dir.resolve("reproduce-bad").toString(), "--reuse", data.toString());
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("not an experiment output (no runs/ directory in it)");
+        assertThat(dir.resolve("reproduce-bad")).doesNotExist();
+
         // Another plan in the same directory is refused rather than mixed in.
         r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--epochs", "4",
                 "--config", small.toString(), "--out", out.toString());
