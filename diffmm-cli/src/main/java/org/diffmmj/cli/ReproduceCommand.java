@@ -19,6 +19,7 @@ import org.diffmmj.experiment.MarkedSection;
 import org.diffmmj.experiment.PlannedRun;
 import org.diffmmj.experiment.ResultTable;
 import org.diffmmj.experiment.RunExecutor;
+import org.diffmmj.experiment.RunFiles;
 import org.diffmmj.experiment.RunLauncher;
 import org.diffmmj.experiment.RunOutcome;
 import org.diffmmj.model.Ablation;
@@ -122,8 +123,15 @@ public final class ReproduceCommand implements Callable<Integer> {
         System.out.printf("reproduce: %d %s × %d seeds = %d runs on %s, into %s%n", names.size(),
                 variants != null ? ablations + " variants" : "models", seedCount, runs.size(), options.datasetName(), out);
         if (!options.quick && !noEstimate) {
-            var timings = Estimate.time(runs, out.resolve("timing"), launcher, System.out);
-            double left = Estimate.remainingSeconds(runs, timings);
+            List<PlannedRun> toTrain = new ArrayList<>();
+            for (PlannedRun r : runs) {
+                if (RunFiles.stage(r.dir(), r.config().training()) != RunFiles.Stage.FRESH
+                        || RunExecutor.donor(reuse, r) == null) {
+                    toTrain.add(r);
+                }
+            }
+            var timings = Estimate.time(toTrain, out.resolve("timing"), launcher, System.out);
+            double left = Estimate.remainingSeconds(toTrain, timings);
             jobs = launcher.parallel() ? Estimate.jobsMemoryAllows(jobs, timings, System.out) : 1;
             System.out.printf("estimate: %s for the runs left, one after another (an upper bound where early stopping ends"
                     + " runs sooner)%s%n", Durations.format(left), jobs > 1 ? String.format(", at best %s with %d jobs"

@@ -169,7 +169,7 @@ public final class RunExecutor {
             return o;
         }
         if (stage == RunFiles.Stage.FRESH) {
-            Path donor = donor(run);
+            Path donor = donor(reuseFrom, run);
             if (donor != null) {
                 copyFinished(donor, run);
                 RunOutcome o = RunFiles.outcome(run);
@@ -217,10 +217,13 @@ public final class RunExecutor {
         return o;
     }
 
-    /** A finished run of the reuse outputs planned exactly as {@code run}, or null. */
-    private Path donor(PlannedRun run) throws IOException {
-        String mine = Files.readString(run.dir().resolve(RunFiles.REQUESTED), StandardCharsets.UTF_8);
-        for (Path output : reuseFrom) {
+    /**
+     * A finished run of {@code outputs} planned exactly as {@code run} (its {@code requested.yaml}
+     * equal to {@code run}'s settings), or null.
+     */
+    public static Path donor(List<Path> outputs, PlannedRun run) throws IOException {
+        String mine = run.config().toYaml();
+        for (Path output : outputs) {
             List<Path> rows;
             try (var list = Files.list(output.resolve("runs"))) {
                 rows = list.sorted().toList();
@@ -230,7 +233,7 @@ public final class RunExecutor {
                 if (Files.exists(candidate.resolve(RunFiles.MARKER))
                         && Files.isRegularFile(candidate.resolve(RunFiles.REQUESTED))
                         && Files.readString(candidate.resolve(RunFiles.REQUESTED), StandardCharsets.UTF_8).equals(mine)
-                        && !candidate.toRealPath().equals(run.dir().toRealPath())) {
+                        && !candidate.toAbsolutePath().normalize().equals(run.dir().toAbsolutePath().normalize())) {
                     return candidate;
                 }
             }

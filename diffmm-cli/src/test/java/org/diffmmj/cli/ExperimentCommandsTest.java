@@ -194,6 +194,12 @@ class ExperimentCommandsTest {
         assertThat(r[1]).contains("timing: mf-bpr, one epoch").contains("estimate: ").contains("Only one model (mf-bpr)");
         assertThat(out.resolve("timing/mf-bpr/timing.json")).exists();
         assertThat(out.resolve("timing/mf-bpr/model.ckpt")).doesNotExist();
+        // Runs that --reuse will copy are neither timed nor counted.
+        r = run("reproduce", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--seeds", "1",
+                "--epochs", "2", "--config", small.toString(), "--out", dir.resolve("estimate-reuse").toString(),
+                "--reuse", out.toString());
+        assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
+        assertThat(r[1]).doesNotContain("timing: ").contains("estimate: 0.0s for the runs left").contains("reused from ");
     }
 
     @Test
