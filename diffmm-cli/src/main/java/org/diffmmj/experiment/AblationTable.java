@@ -147,7 +147,7 @@ public final class AblationTable {
                 md.append(overridesText(a)).append(" |\n");
             }
         }
-        md.append("\nThe runs, their epochs, wall time and peak RSS: `table.md` beside this file (rows named by the")
+        md.append("\nThe runs, their epochs, wall time and peak RSS: the `table.md` of the same output (rows named by the")
                 .append(" variants' ids: ").append(variants.stream().map(a -> a.id() + " = " + a.label())
                         .collect(Collectors.joining(", "))).append(").\n");
         return md.toString();
