@@ -45,7 +45,8 @@ public final class TuneCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", description = "Model to tune (--quick: mf-bpr).")
     String model;
 
-    @Option(names = "--space", paramLabel = "FILE.yaml", description = "The search space (--quick: " + "lr: [1.0e-9, 1.0e-2]).")
+    @Option(names = "--space", paramLabel = "FILE.yaml", description = "The search space (default: the model's built-in "
+            + "one, docs/spaces/MODEL.yaml, where it has one; --quick: " + "lr: [1.0e-9, 1.0e-2]).")
     Path space;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Base keys under the space (repeatable).")
@@ -77,8 +78,10 @@ public final class TuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model is required (or --quick)");
         }
         ModelDefinition<?> definition = ModelRegistry.get(name);
-        if (space == null && !options.quick) {
-            throw new IllegalArgumentException("--space is required (or --quick)");
+        String shipped = space == null && !options.quick ? SearchSpace.builtIn(name) : null;
+        if (space == null && !options.quick && shipped == null) {
+            throw new IllegalArgumentException("--space is required for " + name + ": no built-in search space for it "
+                    + "(built in: " + String.join(", ", SearchSpace.builtInModels()) + "; or --quick)");
         }
         Path out = options.out;
         Files.createDirectories(out);
@@ -86,9 +89,14 @@ public final class TuneCommand implements Callable<Integer> {
         if (space != null) {
             searchSpace = SearchSpace.read(space);
         } else {
-            Path quickSpace = out.resolve("space.yaml");
-            Files.writeString(quickSpace, QUICK_SPACE);
-            searchSpace = SearchSpace.read(quickSpace);
+            // The space tuned over is kept with the output, as a --space file would be named in its command.
+            Path written = out.resolve("space.yaml");
+            Files.writeString(written, shipped != null ? shipped : QUICK_SPACE);
+            searchSpace = SearchSpace.read(written);
+            if (shipped != null) {
+                System.out.println("space: the built-in one for " + name + " (docs/spaces/" + name + ".yaml), copied to "
+                        + written + "; --space FILE to choose another");
+            }
         }
         String mode = search != null ? search : searchSpace.hasRanges() ? "random" : "grid";
         List<Map<String, Object>> points = switch (mode) {

@@ -44,6 +44,22 @@ public final class SearchSpace {
         this.dimensions = dimensions;
     }
 
+    /**
+     * The search space shipped for {@code model} (the project's docs/spaces/MODEL.yaml, packaged
+     * with the command), as text, or null when there is none.
+     */
+    public static String builtIn(String model) throws IOException {
+        try (java.io.InputStream in = SearchSpace.class.getResourceAsStream("spaces/" + model + ".yaml")) {
+            return in == null ? null : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The registered models with a built-in search space. */
+    public static List<String> builtInModels() {
+        return org.diffmmj.model.ModelRegistry.names().stream()
+                .filter(m -> SearchSpace.class.getResource("spaces/" + m + ".yaml") != null).toList();
+    }
+
     public static SearchSpace read(Path file) throws IOException {
         return parse(YamlFiles.read(file), file.toString());
     }

@@ -244,6 +244,26 @@ class ExperimentCommandsTest {
     }
 
     @Test
+    void tuneWithoutASpaceSearchesTheModelsBuiltInOneOrSaysWhichModelsHaveOne() throws Exception {
+        Path out = dir.resolve("tune-builtin");
+        String[] r = run("tune", "--in-process", "--model", "lightgcn", "--data", data.toString(), "--config",
+                small.toString(), "--epochs", "1", "--trials", "1", "--out", out.toString());
+        assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("space: the built-in one for lightgcn (docs/spaces/lightgcn.yaml)");
+        assertThat(Files.readString(out.resolve("space.yaml"))).isEqualTo(Files.readString(Path.of("../docs/spaces/lightgcn.yaml")));
+        // The grid's first point (first key slowest): lr 1e-3, reg 1e-4, layers 2.
+        var trial = YamlFiles.read(out.resolve("trials/trial-001/config.yaml"));
+        assertThat(((Number) trial.get("lr")).doubleValue()).isEqualTo(1e-3);
+        assertThat(((Number) trial.get("reg")).doubleValue()).isEqualTo(1e-4);
+        assertThat(((Number) trial.get("layers")).intValue()).isEqualTo(2);
+        r = run("tune", "--in-process", "--model", "ngcf", "--data", data.toString(), "--out", dir.resolve("tune-none").toString());
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("--space is required for ngcf: no built-in search space for it (built in: ")
+                .contains("lightgcn").contains("mf-bpr");
+        assertThat(dir.resolve("tune-none")).doesNotExist();
+    }
+
+    @Test
     void aRunInItsOwnJvmStartsLikeThisOne() throws Exception {
         Path log = dir.resolve("jvm.log");
         int rc = new JvmLauncher(Main.class.getName(), 1).run(List.of("models"), log);

@@ -233,4 +233,17 @@ class ExperimentPartsTest {
         assertThat(y.split(" & ")[4]).startsWith("\\textbf{0.3000");
         assertThat(y.split(" & ")[1]).isEqualTo("0.0500{\\scriptsize $\\pm$0.0000}");
     }
+
+    @Test
+    void theBuiltInSpacesAreTheDocsFilesPackaged(@TempDir Path dir) throws Exception {
+        assertThat(SearchSpace.builtInModels()).contains("lightgcn", "mf-bpr", "bm3", "hccf").doesNotContain("ngcf");
+        for (String m : SearchSpace.builtInModels()) {
+            assertThat(SearchSpace.builtIn(m)).as(m).isEqualTo(Files.readString(Path.of("../docs/spaces/" + m + ".yaml")));
+        }
+        Path file = Files.writeString(dir.resolve("lightgcn.yaml"), SearchSpace.builtIn("lightgcn"));
+        SearchSpace lightgcn = SearchSpace.read(file);
+        assertThat(lightgcn.keys()).containsExactly("lr", "reg", "layers");
+        assertThat(lightgcn.grid()).hasSize(8);
+        assertThat(SearchSpace.builtIn("ngcf")).isNull();
+    }
 }
