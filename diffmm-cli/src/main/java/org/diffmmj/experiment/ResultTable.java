@@ -292,10 +292,11 @@ public final class ResultTable {
         if (runnerUp == null) {
             return "Only one model (" + best + "): nothing to compare.";
         }
-        double lead = cell(best, Protocol.VALIDATION_SELECTED, selectionMetric).mean()
-                - cell(runnerUp, Protocol.VALIDATION_SELECTED, selectionMetric).mean();
-        String head = String.format(Locale.ROOT, "Best: **%s**, ahead of %s by %+.4f validation-selected test %s. ", best,
-                runnerUp, lead, pretty(selectionMetric));
+        double second = cell(runnerUp, Protocol.VALIDATION_SELECTED, selectionMetric).mean();
+        double lead = cell(best, Protocol.VALIDATION_SELECTED, selectionMetric).mean() - second;
+        String head = String.format(Locale.ROOT, "Best: **%s**, ahead of %s by %+.4f%s validation-selected test %s. ", best,
+                runnerUp, lead, second > 0 ? String.format(Locale.ROOT, " (%+.1f %%)", 100 * lead / second) : "",
+                pretty(selectionMetric));
         if (significance == null) {
             return head + "No per-user values were recorded, so no significance test was run.";
         }

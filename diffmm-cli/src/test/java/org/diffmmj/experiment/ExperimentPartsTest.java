@@ -211,6 +211,9 @@ class ExperimentPartsTest {
                 outcome("mf_bpr", 1, 0.10, 0.05, 0.10), outcome("mf_bpr", 2, 0.12, 0.05, 0.12),
                 outcome("x", 1, 0.20, 0.04, 0.20), outcome("x", 2, 0.20, 0.04, 0.20),
                 outcome("y", 1, 0.05, 0.06, 0.30), outcome("y", 2, 0.05, 0.06, 0.30)), 20).withCommand("./diffmm reproduce");
+        // x leads mf_bpr by 0.2000 - 0.1100 = +0.0900, +81.8 % of mf_bpr's 0.11.
+        assertThat(t.significanceSentence()).startsWith("Best: **x**, ahead of mf_bpr by +0.0900 (+81.8 %) "
+                + "validation-selected test Recall@20. No per-user values");
         String[] lines = t.latex().split("\n");
         assertThat(lines[0]).isEqualTo("% Results on toy");
         assertThat(lines[1]).isEqualTo("% Made by ./diffmm reproduce");
