@@ -19,7 +19,6 @@ import org.diffmmj.experiment.MarkedSection;
 import org.diffmmj.experiment.PlannedRun;
 import org.diffmmj.experiment.ResultTable;
 import org.diffmmj.experiment.RunExecutor;
-import org.diffmmj.experiment.RunFiles;
 import org.diffmmj.experiment.RunLauncher;
 import org.diffmmj.experiment.RunOutcome;
 import org.diffmmj.model.Ablation;
@@ -125,8 +124,7 @@ public final class ReproduceCommand implements Callable<Integer> {
         if (!options.quick && !noEstimate) {
             List<PlannedRun> toTrain = new ArrayList<>();
             for (PlannedRun r : runs) {
-                if (RunFiles.stage(r.dir(), r.config().training()) != RunFiles.Stage.FRESH
-                        || RunExecutor.donor(reuse, r) == null) {
+                if (RunExecutor.donor(reuse, r) == null) {
                     toTrain.add(r);
                 }
             }

@@ -168,14 +168,12 @@ public final class RunExecutor {
             line(done.incrementAndGet(), total, run, "already finished, not redone: " + summary(o));
             return o;
         }
-        if (stage == RunFiles.Stage.FRESH) {
-            Path donor = donor(reuseFrom, run);
-            if (donor != null) {
-                copyFinished(donor, run);
-                RunOutcome o = RunFiles.outcome(run);
-                line(done.incrementAndGet(), total, run, "reused from " + donor + ": " + summary(o));
-                return o;
-            }
+        Path donor = donor(reuseFrom, run);
+        if (donor != null) {
+            copyFinished(donor, run);
+            RunOutcome o = RunFiles.outcome(run);
+            line(done.incrementAndGet(), total, run, "reused from " + donor + ": " + summary(o));
+            return o;
         }
         double[] before = RunFiles.epochsAndSeconds(dir);
         double seconds = before[1];
@@ -219,9 +217,13 @@ public final class RunExecutor {
 
     /**
      * A finished run of {@code outputs} planned exactly as {@code run} (its {@code requested.yaml}
-     * equal to {@code run}'s settings), or null.
+     * equal to {@code run}'s settings), or null; null too when {@code run} has started here (a run
+     * with files of its own is resumed or recorded, never replaced).
      */
     public static Path donor(List<Path> outputs, PlannedRun run) throws IOException {
+        if (RunFiles.stage(run.dir(), run.config().training()) != RunFiles.Stage.FRESH) {
+            return null;
+        }
         String mine = run.config().toYaml();
         for (Path output : outputs) {
             List<Path> rows;
