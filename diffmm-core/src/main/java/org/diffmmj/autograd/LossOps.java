@@ -103,7 +103,9 @@ final class LossOps {
      * mean over a list in which anchor n appears w_n times, so a batch with repeated nodes can be
      * computed once per distinct node: the logits, the softmax and the anchors' gradient shrink
      * by the repetition. Each row's weight is folded into its softmax scale, so the backward
-     * pass has no extra pass over the probabilities.
+     * pass has no extra pass over the probabilities. The candidates' gradient is computed as
+     * (anchorsᵀ·P)ᵀ here (see the backward step), a different order of summation than the plain
+     * mean's.
      */
     static Var infoNce(Tape tape, Var anchors, Var all, int[] positives, float[] weights, float temperature) {
         int n = anchors.rows();
@@ -164,7 +166,16 @@ final class LossOps {
                 Blas.gemm(false, false, s, probs, all.value, 1f, tape.gradOf(anchors));
             }
             if (all.requiresGrad) {
-                Blas.gemm(true, false, s, probs, anchors.value, 1f, tape.gradOf(all));
+                if (weights == null) {
+                    Blas.gemm(true, false, s, probs, anchors.value, 1f, tape.gradOf(all));
+                } else {
+                    // (anchorsᵀ·P)ᵀ instead of Pᵀ·anchors: OpenBLAS runs a transposed left operand
+                    // this wide at half speed. The sums go in another order, so the plain mean keeps
+                    // the form above and with it the bits of the models pinned to it.
+                    Tensor transposed = tape.alloc(anchors.cols(), candidates);
+                    Blas.gemm(true, false, s, anchors.value, probs, 0f, transposed);
+                    Kernels.addTransposed(transposed, tape.gradOf(all));
+                }
             }
         });
         return y;
