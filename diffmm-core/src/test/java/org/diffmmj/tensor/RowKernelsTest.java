@@ -210,7 +210,7 @@ class RowKernelsTest {
             }
             rowPtr[i + 1] = nnz;
         }
-        for (int d : new int[] {1, 3, 8, 16, 64, 67}) {
+        for (int d : new int[] {1, 3, 8, 16, 40, 64, 67, 96, 136}) {
             float[] x = new float[cols * d];
             for (int q = 0; q < x.length; q++) {
                 x[q] = (float) rnd.nextGaussian() * 10f;
