@@ -15,24 +15,20 @@ import org.diffmmj.tensor.Tensor;
 
 class ContrastiveObjectiveTest {
 
+    private static final double ROOT2 = Math.sqrt(2);
+    /** Node 0's term in the hand case below: −2 + ln(e² + e^√2 + 1). */
+    private static final double NODE0 = -2 + Math.log(Math.exp(2) + Math.exp(ROOT2) + 1);
+    /** Node 2's term: −√2 + ln(2e^√2 + e²). */
+    private static final double NODE2 = -ROOT2 + Math.log(2 * Math.exp(ROOT2) + Math.exp(2));
+
     /**
      * A = [[1,0],[0,1],[1,1]], B = [[1,0],[1,1],[0,1]], nodes {0, 2}, τ = 0.5. After row
      * normalisation, node 0 has logits [2, √2, 0] (positive 2) and node 2 has [√2, 2, √2]
-     * (positive √2), so the loss is the mean of −2 + ln(e² + e^√2 + 1) and −√2 + ln(2e^√2 + e²).
+     * (positive √2), so the loss is the mean of {@link #NODE0} and {@link #NODE2}.
      */
     @Test
     void infoNceOnAThreeByTwoExampleByHand() {
-        double r2 = Math.sqrt(2);
-        double node0 = -2 + Math.log(Math.exp(2) + Math.exp(r2) + 1);
-        double node2 = -r2 + Math.log(2 * Math.exp(r2) + Math.exp(2));
-        BufferPool pool = new BufferPool();
-        try (Tensor a = Tensor.of(3, 2, 1, 0, 0, 1, 1, 1); Tensor b = Tensor.of(3, 2, 1, 0, 1, 1, 0, 1);
-             Tape tape = Tape.noGrad(pool)) {
-            Var loss = ContrastiveObjective.infoNce(tape, tape.constant(a), tape.constant(b), new int[] {0, 2}, 0.5f);
-            assertThat((double) loss.value().get(0, 0)).isCloseTo((node0 + node2) / 2, within(1e-5));
-        } finally {
-            pool.clear();
-        }
+        assertThat(handCaseLoss(0, 2)).isCloseTo((NODE0 + NODE2) / 2, within(1e-5));
     }
 
     /**
@@ -41,15 +37,14 @@ class ContrastiveObjectiveTest {
      */
     @Test
     void aRepeatedNodeCountsAsOftenAsItOccurs() {
-        double r2 = Math.sqrt(2);
-        double node0 = -2 + Math.log(Math.exp(2) + Math.exp(r2) + 1);
-        double node2 = -r2 + Math.log(2 * Math.exp(r2) + Math.exp(2));
+        assertThat(handCaseLoss(0, 2, 0)).isCloseTo((2 * NODE0 + NODE2) / 3, within(1e-5));
+    }
+
+    private static double handCaseLoss(int... nodes) {
         BufferPool pool = new BufferPool();
         try (Tensor a = Tensor.of(3, 2, 1, 0, 0, 1, 1, 1); Tensor b = Tensor.of(3, 2, 1, 0, 1, 1, 0, 1);
              Tape tape = Tape.noGrad(pool)) {
-            Var loss = ContrastiveObjective.infoNce(tape, tape.constant(a), tape.constant(b), new int[] {0, 2, 0},
-                    0.5f);
-            assertThat((double) loss.value().get(0, 0)).isCloseTo((2 * node0 + node2) / 3, within(1e-5));
+            return ContrastiveObjective.infoNce(tape, tape.constant(a), tape.constant(b), nodes, 0.5f).value().get(0, 0);
         } finally {
             pool.clear();
         }
