@@ -105,4 +105,34 @@ final class Kernels {
             dst.set(0, c, dst.get(0, c) + (float) sums[c]);
         }
     }
+
+    /**
+     * dst += srcᵀ for src of shape cols × rows and dst rows × cols: threads take blocks of dst's
+     * rows, each reading src's matching column segments, which are contiguous.
+     */
+    static void addTransposed(Tensor src, Tensor dst) {
+        int rows = dst.rows();
+        int cols = dst.cols();
+        if (src.rows() != cols || src.cols() != rows) {
+            throw new IllegalArgumentException("addTransposed: " + src.shape() + "ᵀ does not match " + dst.shape());
+        }
+        FloatBuffer sb = src.buffer();
+        FloatBuffer db = dst.buffer();
+        int block = Math.max(1, CHUNK / Math.max(1, cols));
+        Parallel.forRange(rows, block, (from, to) -> {
+            float[] segment = new float[block];
+            float[] out = new float[block * cols];
+            for (int b = from; b < to; b += block) {
+                int n = Math.min(block, to - b);
+                db.get(b * cols, out, 0, n * cols);
+                for (int c = 0; c < cols; c++) {
+                    sb.get(c * rows + b, segment, 0, n);
+                    for (int r = 0; r < n; r++) {
+                        out[r * cols + c] += segment[r];
+                    }
+                }
+                db.put(b * cols, out, 0, n * cols);
+            }
+        });
+    }
 }

@@ -94,6 +94,20 @@ final class LossOps {
      * the logits, a max-shifted log-sum-exp per row, and the softmax kept for the backward pass.
      */
     static Var infoNce(Tape tape, Var anchors, Var all, int[] positives, float temperature) {
+        return infoNce(tape, anchors, all, positives, null, temperature);
+    }
+
+    /**
+     * The weighted mean Σ_n w_n·ℓ_n / Σ_n w_n of the same terms ℓ_n; {@code weights == null} is
+     * the plain mean with its float arithmetic unchanged. With integer weights this is the plain
+     * mean over a list in which anchor n appears w_n times, so a batch with repeated nodes can be
+     * computed once per distinct node: the logits, the softmax and the anchors' gradient shrink
+     * by the repetition. Each row's weight is folded into its softmax scale, so the backward
+     * pass has no extra pass over the probabilities. The candidates' gradient is computed as
+     * (anchorsᵀ·P)ᵀ here (see the backward step), a different order of summation than the plain
+     * mean's.
+     */
+    static Var infoNce(Tape tape, Var anchors, Var all, int[] positives, float[] weights, float temperature) {
         int n = anchors.rows();
         int candidates = all.rows();
         if (positives.length != n || anchors.cols() != all.cols()) {
@@ -105,6 +119,7 @@ final class LossOps {
                 throw new IndexOutOfBoundsException("infoNce: positive " + p + " of " + candidates + " candidates");
             }
         }
+        double weightSum = weights == null ? n : weightSum(weights, n);
         Tensor probs = tape.alloc(n, candidates);
         Blas.gemm(false, true, 1f / temperature, anchors.value, all.value, 0f, probs);
         double[] rowLoss = new double[n];
@@ -120,8 +135,14 @@ final class LossOps {
                 float max = kernels.max(row, candidates);
                 double positiveLogit = row[positives[r]];
                 double sum = kernels.expShiftedSum(row, candidates, max);
-                rowLoss[r] = max + Math.log(sum) - positiveLogit;
-                kernels.scale(row, candidates, (float) (1 / sum));
+                double loss = max + Math.log(sum) - positiveLogit;
+                if (weights == null) {
+                    rowLoss[r] = loss;
+                    kernels.scale(row, candidates, (float) (1 / sum));
+                } else {
+                    rowLoss[r] = weights[r] * loss;
+                    kernels.scale(row, candidates, (float) (weights[r] / sum));
+                }
                 pb.put(base, row, 0, candidates);
             }
         });
@@ -130,23 +151,47 @@ final class LossOps {
             total += l;
         }
         Tensor out = tape.alloc(1, 1);
-        out.set(0, 0, (float) (total / n));
+        out.set(0, 0, (float) (total / weightSum));
         Var y = tape.output(out, anchors, all);
         tape.onBackward(y, () -> {
-            // d loss / d logits = (softmax − onehot(positive)) / n, then through logits = a·allᵀ/τ.
-            float g = y.grad.get(0, 0) / n;
+            // d loss / d logits = w_n·(softmax − onehot(positive)) / Σw, then through logits = a·allᵀ/τ;
+            // the rows already hold w_n·softmax.
+            float g = weights == null ? y.grad.get(0, 0) / n : (float) (y.grad.get(0, 0) / weightSum);
             for (int r = 0; r < n; r++) {
                 int i = r * candidates + positives[r];
-                pb.put(i, pb.get(i) - 1f);
+                pb.put(i, pb.get(i) - (weights == null ? 1f : weights[r]));
             }
             float s = g / temperature;
             if (anchors.requiresGrad) {
                 Blas.gemm(false, false, s, probs, all.value, 1f, tape.gradOf(anchors));
             }
             if (all.requiresGrad) {
-                Blas.gemm(true, false, s, probs, anchors.value, 1f, tape.gradOf(all));
+                if (weights == null) {
+                    Blas.gemm(true, false, s, probs, anchors.value, 1f, tape.gradOf(all));
+                } else {
+                    // (anchorsᵀ·P)ᵀ instead of Pᵀ·anchors: OpenBLAS runs a transposed left operand
+                    // this wide at half speed. The sums go in another order, so the plain mean keeps
+                    // the form above and with it the bits of the models pinned to it.
+                    Tensor transposed = tape.alloc(anchors.cols(), candidates);
+                    Blas.gemm(true, false, s, anchors.value, probs, 0f, transposed);
+                    Kernels.addTransposed(transposed, tape.gradOf(all));
+                }
             }
         });
         return y;
+    }
+
+    private static double weightSum(float[] weights, int n) {
+        if (weights.length != n) {
+            throw new IllegalArgumentException("infoNce: " + weights.length + " weights for " + n + " anchors");
+        }
+        double sum = 0;
+        for (float w : weights) {
+            if (!(w > 0) || Float.isInfinite(w)) {
+                throw new IllegalArgumentException("infoNce: weights must be positive and finite, got " + w);
+            }
+            sum += w;
+        }
+        return sum;
     }
 }

@@ -484,4 +484,13 @@ public final class Tape implements AutoCloseable {
     public Var infoNce(Var anchors, Var all, int[] positives, float temperature) {
         return LossOps.infoNce(this, anchors, all, positives, temperature);
     }
+
+    /**
+     * The weighted mean Σ_n w_n·ℓ_n / Σ_n w_n of {@link #infoNce(Var, Var, int[], float)}'s terms
+     * (weights positive): with integer weights, the plain mean over a list in which anchor n
+     * appears w_n times, computed once per distinct anchor.
+     */
+    public Var infoNce(Var anchors, Var all, int[] positives, float[] weights, float temperature) {
+        return LossOps.infoNce(this, anchors, all, positives, weights, temperature);
+    }
 }

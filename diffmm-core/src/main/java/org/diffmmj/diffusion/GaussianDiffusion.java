@@ -4,6 +4,7 @@ package org.diffmmj.diffusion;
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
 import org.diffmmj.random.Rng;
+import org.diffmmj.sparse.CsrMatrix;
 import org.diffmmj.tensor.Tensor;
 
 /**
@@ -93,6 +94,26 @@ public final class GaussianDiffusion {
     public Var reverse(Tape tape, Denoiser denoiser, Var x0) {
         Var x = x0;
         for (int step = schedule.steps() - 1; step >= 0; step--) {
+            x = posteriorMean(tape, denoiser, x, step);
+        }
+        return x;
+    }
+
+    /**
+     * {@link #reverse} with x0 also given as sparse rows ({@code x0Rows}, the same matrix as
+     * {@code x0}): the first step, the only one whose input is still the sparse interaction row,
+     * takes the denoiser's first layer as a sparse product ({@link Denoiser#forwardSparse}). Equal to
+     * {@code reverse(x0)} up to float rounding.
+     */
+    public Var reverse(Tape tape, Denoiser denoiser, CsrMatrix x0Rows, Var x0) {
+        if (x0Rows.rows() != x0.rows() || x0Rows.cols() != x0.cols()) {
+            throw new IllegalArgumentException("sparse rows " + x0Rows.rows() + "×" + x0Rows.cols() + " for x0 "
+                    + x0.rows() + "×" + x0.cols());
+        }
+        int first = schedule.steps() - 1;
+        Var predicted = denoiser.forwardSparse(tape, x0Rows, first);
+        Var x = tape.affine(predicted, (float) schedule.posteriorCoef1(first), x0, (float) schedule.posteriorCoef2(first));
+        for (int step = first - 1; step >= 0; step--) {
             x = posteriorMean(tape, denoiser, x, step);
         }
         return x;

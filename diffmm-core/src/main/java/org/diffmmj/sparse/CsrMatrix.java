@@ -96,6 +96,20 @@ public final class CsrMatrix {
         return r;
     }
 
+    /** Rows {@code from} (inclusive) to {@code to} (exclusive) as a matrix of their own, same columns. */
+    public CsrMatrix rowRange(int from, int to) {
+        if (from < 0 || to > rows || from > to) {
+            throw new IllegalArgumentException("rows " + from + ".." + to + " of a " + rows + "-row matrix");
+        }
+        int base = rowPtr[from];
+        int[] ptr = new int[to - from + 1];
+        for (int i = 0; i <= to - from; i++) {
+            ptr[i] = rowPtr[from + i] - base;
+        }
+        return new CsrMatrix(to - from, cols, ptr, Arrays.copyOfRange(colIdx, base, rowPtr[to]),
+                Arrays.copyOfRange(values, base, rowPtr[to]));
+    }
+
     /**
      * The same sparsity pattern with other values, given in this matrix's storage order. The
      * index arrays are shared, not copied, and so is the pattern's transpose, computed at the

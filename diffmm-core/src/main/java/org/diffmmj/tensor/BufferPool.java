@@ -7,9 +7,12 @@ import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
- * Reuses native buffers by exact element count, so a training step that allocates the same
- * temporaries every time draws them from here and memory stays flat over thousands of steps.
- * Closing a tensor acquired here gives its memory back.
+ * Reuses native buffers, so a training step that allocates the same temporaries every time draws
+ * them from here and memory stays flat over thousands of steps. Closing a tensor acquired here
+ * gives its memory back. Buffers are kept by size class: the exact element count up to
+ * {@value #EXACT_UP_TO}, above it the count rounded up to one of 16 steps per power of two (at
+ * most 6.25 % more). Temporaries whose row count varies from step to step (a batch's distinct
+ * users) then share a few classes instead of each count keeping buffers of its own.
  */
 public final class BufferPool implements AutoCloseable {
 
@@ -19,13 +22,13 @@ public final class BufferPool implements AutoCloseable {
     /** A tensor of this shape with unspecified contents (whatever the last user left). */
     public synchronized Tensor acquire(int rows, int cols) {
         Tensor.checkShape(rows, cols);
-        long n = Math.max(1, (long) rows * cols);
-        ArrayDeque<FloatPointer> q = free.get(n);
+        long size = sizeClass(Math.max(1, (long) rows * cols));
+        ArrayDeque<FloatPointer> q = free.get(size);
         FloatPointer p = q == null ? null : q.pollLast();
         if (p == null) {
-            p = Tensor.allocate(n);
+            p = Tensor.allocate(size);
         } else {
-            pooledBytes -= n * 4;
+            pooledBytes -= size * 4;
         }
         return new Tensor(rows, cols, p, this);
     }
@@ -41,9 +44,21 @@ public final class BufferPool implements AutoCloseable {
     }
 
     synchronized void giveBack(FloatPointer p) {
-        long n = p.capacity();
-        free.computeIfAbsent(n, k -> new ArrayDeque<>()).addLast(p);
-        pooledBytes += n * 4;
+        // The tensor narrowed the pointer to its own element count, whose class is the allocation's.
+        long size = sizeClass(p.capacity());
+        free.computeIfAbsent(size, k -> new ArrayDeque<>()).addLast(p);
+        pooledBytes += size * 4;
+    }
+
+    static final long EXACT_UP_TO = 1 << 16;
+
+    /** The element count a buffer for n elements is allocated with and pooled under. */
+    static long sizeClass(long n) {
+        if (n <= EXACT_UP_TO) {
+            return n;
+        }
+        long step = Long.highestOneBit(n) >> 4;
+        return (n + step - 1) / step * step;
     }
 
     /** Bytes currently held for reuse. */

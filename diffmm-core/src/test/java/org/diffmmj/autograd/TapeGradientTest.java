@@ -234,6 +234,14 @@ class TapeGradientTest {
     }
 
     @Test
+    void fusedInfoNceWithWeights() {
+        Parameter anchors = param("anchors", 3, 4);
+        Parameter all = param("all", 5, 4);
+        GradCheck.check(List.of(anchors, all), t -> t.infoNce(t.param(anchors), t.param(all), new int[] {2, 0, 4},
+                new float[] {3f, 1f, 0.5f}, 0.5f), H, TOL);
+    }
+
+    @Test
     void compositeTwoLayerMlpWithTanh() {
         Parameter x = param("x", 4, 5);
         Parameter w1 = param("w1", 5, 6);

@@ -61,4 +61,38 @@ class RngTest {
         new Rng(2).shuffle(p);
         assertThat(p).containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5, 6, 7);
     }
+
+    /**
+     * The fills' definition, recomputed here from java.util.SplittableRandom: one draw of the
+     * generator seeds the fill, block b of 2^14 values is the stream SplittableRandom(mix(seed, b))
+     * (the SplitMix64 finaliser of seed + (b + 1)·golden gamma), normals mean + std·nextGaussian(),
+     * uniforms lo + (hi − lo)·(nextInt() >>> 8)·2^−24. Three blocks, the last one partial.
+     */
+    @Test
+    void fillsAreTheBlockStreamsTheyDocument() {
+        int n = 2 * (1 << 14) + 123;
+        try (Tensor normal = Tensor.zeros(1, n); Tensor uniform = Tensor.zeros(1, n)) {
+            Rng rng = new Rng(31);
+            rng.fillNormal(normal, 0.5f, 2f);
+            rng.fillUniform(uniform, -1f, 3f);
+            java.util.SplittableRandom parent = new java.util.SplittableRandom(31);
+            long normalSeed = parent.nextLong();
+            long uniformSeed = parent.nextLong();
+            for (int b = 0; b < 3; b++) {
+                java.util.SplittableRandom nr = new java.util.SplittableRandom(blockSeed(normalSeed, b));
+                java.util.SplittableRandom ur = new java.util.SplittableRandom(blockSeed(uniformSeed, b));
+                for (int i = b << 14; i < Math.min(n, (b + 1) << 14); i++) {
+                    assertThat(normal.get(i)).isEqualTo((float) (0.5f + 2f * nr.nextGaussian()));
+                    assertThat(uniform.get(i)).isEqualTo(-1f + 4f * ((ur.nextInt() >>> 8) * 0x1.0p-24f));
+                }
+            }
+        }
+    }
+
+    private static long blockSeed(long seed, long block) {
+        long z = seed + (block + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.diffmmj.autograd.Tape;
 import org.diffmmj.autograd.Var;
+import org.diffmmj.nn.Indices;
 
 /**
  * Cross-modal contrastive learning: InfoNCE between views, for the batch's users (negatives: all
@@ -29,11 +30,17 @@ public final class ContrastiveObjective {
 
     /**
      * InfoNCE(A, B, nodes, τ): rows of A and B L2-normalised; for each node n (duplicates kept)
-     * −log(exp(⟨A_n,B_n⟩/τ) / Σ_r exp(⟨A_n,B_r⟩/τ)), averaged.
+     * −log(exp(⟨A_n,B_n⟩/τ) / Σ_r exp(⟨A_n,B_r⟩/τ)), averaged. A node that occurs k times in
+     * the batch is computed once with weight k, which is the same mean: a TikTok batch of 1,024
+     * interactions has about 400 distinct users and 800 distinct items, and the anchors' side of
+     * the term (logits, softmax, their gradient) scales with the distinct count. Only float
+     * rounding differs from summing the repeated rows one by one, as the authors' code does.
      */
     public static Var infoNce(Tape tape, Var a, Var b, int[] nodes, float temperature) {
-        Var anchors = tape.rowL2Normalize(tape.gatherRows(a, nodes), NORMALIZE_EPS);
-        return tape.infoNce(anchors, tape.rowL2Normalize(b, NORMALIZE_EPS), nodes, temperature);
+        Indices.Counted distinct = Indices.counted(nodes);
+        Var anchors = tape.rowL2Normalize(tape.gatherRows(a, distinct.values()), NORMALIZE_EPS);
+        return tape.infoNce(anchors, tape.rowL2Normalize(b, NORMALIZE_EPS), distinct.values(), distinct.counts(),
+                temperature);
     }
 
     /** The unscaled CL term; users are rows 0..U−1 of every view, items the rest. */

@@ -1,6 +1,11 @@
 package org.diffmmj.model.diffmm;
 
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
 import org.diffmmj.data.Dataset;
+import org.diffmmj.data.FeatureMatrix;
 
 /**
  * Floating-point work of one DiffMM epoch per phase, counted from the shapes (2 flops per
@@ -78,9 +83,9 @@ public final class DiffMMWork {
         double clSpmm = cl ? m * (modalityGraphNnz + (double) c.gnnLayers() * graphNnz) : 0;
         double spmm = 2 * d * (mainSpmm + clSpmm) * 3;
         int terms = !cl ? 0 : c.clMethod() == 1 ? m : m * (m - 1) / 2;
-        double infoNce = terms * 3 * 2 * batch * d * (data.users() + data.items());
+        double infoNce = terms * 3 * 2 * d * anchorCandidatePairs(data, batch) / batches;
         double transforms = 0;
-        for (var f : c.modalityFeatures() ? data.modalities().values() : java.util.List.<org.diffmmj.data.FeatureMatrix>of()) {
+        for (var f : c.modalityFeatures() ? data.modalities().values() : List.<FeatureMatrix>of()) {
             transforms += 3 * 2.0 * f.rows() * f.cols() * d;
         }
         return batches * (spmm + infoNce + transforms);
@@ -93,7 +98,8 @@ public final class DiffMMWork {
      * machine's memory bandwidth as well as its matrix-multiply roofline. Counted, per batch:
      * <ul>
      * <li>every InfoNCE term: the logits written by the product (4·B·N bytes), read and written by
-     *     the softmax pass (8·B·N), and read by the two gradient products (8·B·N): 20·B·N;</li>
+     *     the softmax pass (8·B·N), and read by the two gradient products (8·B·N): 20·B·N, with B
+     *     the batch's distinct users (or items);</li>
      * <li>every sparse product, forward and its transposed backward: the dense operand read and the
      *     output written (8·n·d each), the pattern read (8·nnz + 4·n);</li>
      * <li>Adam over the embedding tables: parameter, gradient and two moments read, parameter and
@@ -117,9 +123,67 @@ public final class DiffMMWork {
                 + (m * 2.0 + c.gnnLayers() + (cl ? m * c.gnnLayers() : 0)) * mainPattern
                 + (m + (cl ? m : 0)) * modalityPattern);
         int terms = !cl ? 0 : c.clMethod() == 1 ? m : m * (m - 1) / 2;
-        double infoNce = terms * 20.0 * batch * n;
+        double infoNce = terms * 20.0 * anchorCandidatePairs(data, batch) / batches;
         double adam = 28 * n * d;
         return batches * (sparse + infoNce + adam);
+    }
+
+    /**
+     * Σ over an epoch's batches of (distinct users · all users + distinct items · all items): the
+     * logits one InfoNCE pair computes, since each distinct node is an anchor once. Expected
+     * values for batches drawn without replacement from the shuffled interactions: a node of
+     * degree k is absent from a batch of b of n interactions with probability
+     * Π_{j<b} (n − k − j)/(n − j).
+     */
+    static double anchorCandidatePairs(Dataset data, int batch) {
+        int n = data.train().size();
+        int[] userDegrees = userDegrees(data);
+        int[] itemDegrees = itemDegrees(data);
+        int full = n / batch;
+        double pairs = full * (expectedDistinct(userDegrees, n, batch) * data.users()
+                + expectedDistinct(itemDegrees, n, batch) * data.items());
+        int rest = n - full * batch;
+        if (rest > 0) {
+            pairs += expectedDistinct(userDegrees, n, rest) * data.users()
+                    + expectedDistinct(itemDegrees, n, rest) * data.items();
+        }
+        return pairs;
+    }
+
+    /** The expected number of distinct nodes among b of n interactions, drawn without replacement. */
+    static double expectedDistinct(int[] degrees, int n, int b) {
+        Map<Integer, Integer> nodesByDegree = new TreeMap<>();
+        for (int k : degrees) {
+            if (k > 0) {
+                nodesByDegree.merge(k, 1, Integer::sum);
+            }
+        }
+        double distinct = 0;
+        for (var e : nodesByDegree.entrySet()) {
+            int k = e.getKey();
+            double absent = 1;
+            for (int j = 0; j < b && absent > 0; j++) {
+                absent *= Math.max(0, n - k - j) / (double) (n - j);
+            }
+            distinct += e.getValue() * (1 - absent);
+        }
+        return distinct;
+    }
+
+    private static int[] userDegrees(Dataset data) {
+        int[] degrees = new int[data.users()];
+        for (int u = 0; u < degrees.length; u++) {
+            degrees[u] = data.train().userDegree(u);
+        }
+        return degrees;
+    }
+
+    private static int[] itemDegrees(Dataset data) {
+        int[] degrees = new int[data.items()];
+        for (int i = 0; i < degrees.length; i++) {
+            degrees[i] = data.train().itemDegree(i);
+        }
+        return degrees;
     }
 
     public static double evaluation(Dataset data, int dim) {

@@ -41,7 +41,8 @@ public final class ModalityGraphGenerator {
                 batch[k] = start + k;
             }
             try (Tape tape = tapes.noGrad()) {
-                Var denoised = diffusion.reverse(tape, denoiser, tape.denseRows(rows, batch));
+                Var denoised = diffusion.reverse(tape, denoiser, rows.rowRange(start, start + size),
+                        tape.denseRows(rows, batch));
                 int[] top = TopK.rows(denoised.value(), topK);
                 for (int r = 0; r < size; r++) {
                     for (int j = 0; j < topK; j++) {
