@@ -131,11 +131,64 @@ public final class Denoiser extends Module {
         if (x.cols() != items) {
             throw new IllegalArgumentException("denoiser input has " + x.cols() + " columns, expected " + items);
         }
+        CsrMatrix input = normalizeInput ? rowL2Normalized(x) : x;
+        return rest.forward(tape, hidden(tape, tape.spmm(input, tape.param(firstItemWeight)), timestep));
+    }
+
+    /**
+     * Whether the input enters only through the linear item term x·W_x and the output is one
+     * linear read-out of the first hidden layer: a single hidden size, no input normalisation
+     * (dropout is off at inference). Then a reverse step's x ← c1·out + c2·x maps to the next
+     * step's item term linearly, which {@link GaussianDiffusion#inHiddenSpace} uses.
+     */
+    public boolean hasLinearInputAndReadout() {
+        return !normalizeInput && rest.layers().size() == 1;
+    }
+
+    /** The first layer's item term x·W_x for sparse rows x (not normalised: see {@link #hasLinearInputAndReadout}). */
+    public Var itemTerm(Tape tape, CsrMatrix x) {
+        requireLinearInputAndReadout();
+        if (x.cols() != items) {
+            throw new IllegalArgumentException("denoiser input has " + x.cols() + " columns, expected " + items);
+        }
+        return tape.spmm(x, tape.param(firstItemWeight));
+    }
+
+    /** The first hidden layer's activations, tanh(itemTerm + emb(t)·W_t + b), every row at {@code timestep}. */
+    public Var hidden(Tape tape, Var itemTerm, int timestep) {
         Var emb = timeLayer.forward(tape, tape.adopt(TimeEmbedding.of(new int[] {timestep}, timeDim)));
         Var timeTerm = tape.linear(emb, tape.param(firstTimeWeight), tape.param(firstBias));
-        CsrMatrix input = normalizeInput ? rowL2Normalized(x) : x;
-        Var h = tape.add(tape.spmm(input, tape.param(firstItemWeight)), timeTerm);
-        return rest.forward(tape, tape.tanh(h));
+        return tape.tanh(tape.add(itemTerm, timeTerm));
+    }
+
+    /** The read-out W_o (hidden × items) and its bias b_o, for a denoiser with {@link #hasLinearInputAndReadout}. */
+    public Linear readout() {
+        requireLinearInputAndReadout();
+        return rest.layers().get(0);
+    }
+
+    /**
+     * The read-out followed by the next step's item term as one hidden → hidden map:
+     * (h·W_o + b_o)·W_x = h·(W_o·W_x) + b_o·W_x. Its weight is {@code (hidden × hidden)}, its bias
+     * {@code 1 × hidden}.
+     */
+    public ReadoutIntoInput readoutIntoInput(Tape tape) {
+        Linear out = readout();
+        Var itemWeight = tape.param(firstItemWeight);
+        return new ReadoutIntoInput(tape.matmul(tape.param(out.weight()), itemWeight),
+                out.bias() == null ? null : tape.matmul(tape.param(out.bias()), itemWeight));
+    }
+
+    /** See {@link #readoutIntoInput}; {@code bias} is null when the read-out has none. */
+    public record ReadoutIntoInput(Var weight, Var bias) {
+    }
+
+    private void requireLinearInputAndReadout() {
+        if (!hasLinearInputAndReadout()) {
+            throw new IllegalStateException("the " + modality + " denoiser has " + rest.layers().size()
+                    + " layers after its first" + (normalizeInput ? " and normalises its input" : "")
+                    + ": its input and read-out are not a single linear map each");
+        }
     }
 
     /** F.normalize(x, dim=1, eps=1e-12) on the stored entries (the zeros stay zero). */

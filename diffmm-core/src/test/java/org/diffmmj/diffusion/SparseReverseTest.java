@@ -17,7 +17,8 @@ import org.diffmmj.sparse.CsrMatrix;
 /**
  * The sparse first reverse step of graph generation against the dense one it replaces: the same
  * mathematics, so the same numbers up to float rounding, for binary interaction rows (with empty
- * rows among them) and for the normalised-input variant.
+ * rows among them) and for the normalised-input variant; and the whole reverse process run in the
+ * denoiser's hidden space against the step-by-step one.
  */
 class SparseReverseTest {
 
@@ -89,6 +90,90 @@ class SparseReverseTest {
             // The reverse output differs from its input (five denoiser steps did something).
             assertThat(dense).isNotEqualTo(x0.value().toArray());
         }
+    }
+
+    @Test
+    void theReverseProcessInHiddenSpaceMatchesTheStepByStepOneAndItsTopItems() {
+        for (int steps : new int[] {1, 2, 5}) {
+            Rng rng = new Rng(17 + steps);
+            Denoiser denoiser = new Denoiser("image", ITEMS, new int[] {24}, 10, 0.5f, rng);
+            assertThat(denoiser.hasLinearInputAndReadout()).isTrue();
+            GaussianDiffusion diffusion = new GaussianDiffusion(new DiffusionSchedule(steps, 0.1, 1e-4, 0.02));
+            CsrMatrix x = rows(rng);
+            try (Tape tape = new Tapes().noGrad()) {
+                Var x0 = tape.denseRows(x, all(x.rows()));
+                float[] stepwise = diffusion.reverse(tape, denoiser, x0).value().toArray();
+                Var hidden = diffusion.inHiddenSpace(tape, denoiser).run(tape, x);
+                float[] folded = hidden.value().toArray();
+                assertThat(folded).hasSameSizeAs(stepwise);
+                for (int k = 0; k < stepwise.length; k++) {
+                    assertThat(folded[k]).as("%d steps, entry %d", steps, k)
+                            .isCloseTo(stepwise[k], within(1e-5f + 1e-5f * Math.abs(stepwise[k])));
+                }
+                int[] stepwiseTop = org.diffmmj.tensor.TopK.rows(stepwise, x.rows(), ITEMS, 3);
+                int[] foldedTop = org.diffmmj.tensor.TopK.rows(hidden.value(), 3);
+                assertThat(foldedTop).as("%d steps: top-3 items of every user", steps).isEqualTo(stepwiseTop);
+            }
+        }
+    }
+
+    /** W_o·W_x and b_o·W_x recomputed here in double from the parameters' values. */
+    @Test
+    void theReadoutIntoInputIsTheReadoutTimesTheItemWeights() {
+        Denoiser denoiser = new Denoiser("text", ITEMS, new int[] {7}, 10, 0.5f, new Rng(3));
+        float[][] itemWeight = null;
+        for (org.diffmmj.autograd.Parameter p : denoiser.parameters()) {
+            if (p.name().endsWith("layer0.weight.items")) {
+                itemWeight = toRows(p.value());
+            }
+        }
+        float[][] out = toRows(denoiser.readout().weight().value());
+        float[] outBias = denoiser.readout().bias().value().toArray();
+        assertThat(itemWeight).isNotNull();
+        try (Tape tape = new Tapes().noGrad()) {
+            Denoiser.ReadoutIntoInput map = denoiser.readoutIntoInput(tape);
+            assertThat(map.weight().rows()).isEqualTo(7);
+            assertThat(map.weight().cols()).isEqualTo(7);
+            for (int r = 0; r < 7; r++) {
+                for (int c = 0; c < 7; c++) {
+                    double expected = 0;
+                    double biasExpected = 0;
+                    for (int i = 0; i < ITEMS; i++) {
+                        expected += (double) out[r][i] * itemWeight[i][c];
+                        biasExpected += r == 0 ? (double) outBias[i] * itemWeight[i][c] : 0;
+                    }
+                    assertThat((double) map.weight().value().get(r, c)).isCloseTo(expected, within(1e-5));
+                    if (r == 0) {
+                        assertThat((double) map.bias().value().get(0, c)).isCloseTo(biasExpected, within(1e-5));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void denoisersWhoseInputOrReadoutIsNotOneLinearMapAreRefused() {
+        Denoiser twoHidden = new Denoiser("image", ITEMS, new int[] {8, 4}, 10, 0.5f, new Rng(1));
+        Denoiser normalized = new Denoiser("image", ITEMS, new int[] {8}, 10, 0.5f, true, new Rng(1));
+        GaussianDiffusion diffusion = new GaussianDiffusion(new DiffusionSchedule(5, 0.1, 1e-4, 0.02));
+        assertThat(twoHidden.hasLinearInputAndReadout()).isFalse();
+        assertThat(normalized.hasLinearInputAndReadout()).isFalse();
+        try (Tape tape = new Tapes().noGrad()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> diffusion.inHiddenSpace(tape, twoHidden))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("3 layers after its first");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> diffusion.inHiddenSpace(tape, normalized))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("normalises its input");
+        }
+    }
+
+    private static float[][] toRows(org.diffmmj.tensor.Tensor t) {
+        float[][] rows = new float[t.rows()][t.cols()];
+        for (int r = 0; r < t.rows(); r++) {
+            for (int c = 0; c < t.cols(); c++) {
+                rows[r][c] = t.get(r, c);
+            }
+        }
+        return rows;
     }
 
     @Test

@@ -43,7 +43,11 @@ import org.diffmmj.tensor.Tensor;
  * {@code args.batch}. One departure in how, not what: their contrastive loss averages over the
  * batch's anchors with repeats; {@link ContrastiveObjective} computes each distinct node once,
  * weighted by its count, which is the same mean summed in another order (float rounding only), at
- * about half the cost on TikTok.
+ * about half the cost on TikTok. A second: graph generation runs the reverse process in the
+ * denoiser's hidden space ({@link org.diffmmj.diffusion.GaussianDiffusion#inHiddenSpace}), where
+ * their p_sample multiplies back and forth through the item dimension at every step; the same
+ * mathematics with the products associated differently (float rounding only), at about a fifth
+ * of the work.
  *
  * <p>Ablation switches ({@link DiffMMConfig}, all {@code true} by default, which is the model above
  * unchanged; {@link DiffMMConfig#ABLATIONS} lists the variants):

@@ -66,11 +66,28 @@ public final class DiffMMWork {
         return m * (forward + backward) + msi;
     }
 
+    /**
+     * With one hidden size (DiffMM's denoisers: see {@code GaussianDiffusion.inHiddenSpace}): W_o·W_x
+     * and b_o·W_x once, the sparse item term of the interaction rows, a hidden × hidden product per
+     * step after the first, and the read-out once. Otherwise every step's denoiser forward, the
+     * first counted dense.
+     */
     public static double graphGeneration(Dataset data, DiffMMConfig c) {
         if (!c.diffusionGraphs()) {
             return 0;
         }
-        return data.modalities().size() * c.steps() * denoiserForward(data.users(), data.items(), c);
+        int m = data.modalities().size();
+        double users = data.users();
+        int items = data.items();
+        if (c.denoiserDims().length != 1) {
+            return m * c.steps() * denoiserForward(users, items, c);
+        }
+        double h = outerWidth(c);
+        double fold = 2 * h * items * h + 2 * items * h;
+        double itemTerm = 2.0 * data.train().size() * h;
+        double steps = (c.steps() - 1) * 2 * users * h * h;
+        double readout = 2 * users * h * items;
+        return m * (fold + itemTerm + steps + readout);
     }
 
     public static double recommendationTraining(Dataset data, DiffMMConfig c, int batch, long graphNnz,

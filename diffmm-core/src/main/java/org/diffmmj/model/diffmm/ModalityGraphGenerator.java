@@ -28,31 +28,44 @@ public final class ModalityGraphGenerator {
         this.batchUsers = batchUsers;
     }
 
-    /** The (user, item) edges: {@code topK} items per user, user-major. */
+    /**
+     * The (user, item) edges: {@code topK} items per user, user-major. DiffMM's denoisers (one
+     * hidden layer, input not normalised) run the reverse process in their hidden space
+     * ({@link GaussianDiffusion#inHiddenSpace}); others step by step from the sparse rows.
+     */
     public int[][] edges(Denoiser denoiser, Interactions train, Tapes tapes) {
         int users = train.users();
         CsrMatrix rows = InteractionGraphs.interactionMatrix(train);
         int[] edgeUsers = new int[users * topK];
         int[] edgeItems = new int[users * topK];
-        for (int start = 0; start < users; start += batchUsers) {
-            int size = Math.min(batchUsers, users - start);
-            int[] batch = new int[size];
-            for (int k = 0; k < size; k++) {
-                batch[k] = start + k;
-            }
-            try (Tape tape = tapes.noGrad()) {
-                Var denoised = diffusion.reverse(tape, denoiser, rows.rowRange(start, start + size),
-                        tape.denseRows(rows, batch));
-                int[] top = TopK.rows(denoised.value(), topK);
-                for (int r = 0; r < size; r++) {
-                    for (int j = 0; j < topK; j++) {
-                        edgeUsers[(start + r) * topK + j] = start + r;
-                        edgeItems[(start + r) * topK + j] = top[r * topK + j];
+        try (Tape shared = tapes.noGrad()) {
+            GaussianDiffusion.HiddenSpaceReverse hiddenSpace = denoiser.hasLinearInputAndReadout()
+                    ? diffusion.inHiddenSpace(shared, denoiser) : null;
+            for (int start = 0; start < users; start += batchUsers) {
+                int size = Math.min(batchUsers, users - start);
+                CsrMatrix batch = rows.rowRange(start, start + size);
+                try (Tape tape = tapes.noGrad()) {
+                    Var denoised = hiddenSpace != null ? hiddenSpace.run(tape, batch)
+                            : diffusion.reverse(tape, denoiser, batch, tape.denseRows(rows, range(start, size)));
+                    int[] top = TopK.rows(denoised.value(), topK);
+                    for (int r = 0; r < size; r++) {
+                        for (int j = 0; j < topK; j++) {
+                            edgeUsers[(start + r) * topK + j] = start + r;
+                            edgeItems[(start + r) * topK + j] = top[r * topK + j];
+                        }
                     }
                 }
             }
         }
         return new int[][] {edgeUsers, edgeItems};
+    }
+
+    private static int[] range(int start, int size) {
+        int[] rows = new int[size];
+        for (int k = 0; k < size; k++) {
+            rows[k] = start + k;
+        }
+        return rows;
     }
 
     public CsrMatrix generate(Denoiser denoiser, Interactions train, Tapes tapes, float keepRate, Rng rng) {
