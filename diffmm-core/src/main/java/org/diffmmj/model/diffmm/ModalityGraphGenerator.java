@@ -46,7 +46,8 @@ public final class ModalityGraphGenerator {
                 CsrMatrix batch = rows.rowRange(start, start + size);
                 try (Tape tape = tapes.noGrad()) {
                     Var denoised = hiddenSpace != null ? hiddenSpace.run(tape, batch)
-                            : diffusion.reverse(tape, denoiser, batch, tape.denseRows(rows, range(start, size)));
+                            : diffusion.reverse(tape, denoiser, batch, tape.denseRows(rows,
+                                    java.util.stream.IntStream.range(start, start + size).toArray()));
                     int[] top = TopK.rows(denoised.value(), topK);
                     for (int r = 0; r < size; r++) {
                         for (int j = 0; j < topK; j++) {
@@ -58,14 +59,6 @@ public final class ModalityGraphGenerator {
             }
         }
         return new int[][] {edgeUsers, edgeItems};
-    }
-
-    private static int[] range(int start, int size) {
-        int[] rows = new int[size];
-        for (int k = 0; k < size; k++) {
-            rows[k] = start + k;
-        }
-        return rows;
     }
 
     public CsrMatrix generate(Denoiser denoiser, Interactions train, Tapes tapes, float keepRate, Rng rng) {
