@@ -128,9 +128,7 @@ public final class Denoiser extends Module {
      * run in another order, so the results agree to float rounding, not bit for bit.
      */
     public Var forwardSparse(Tape tape, CsrMatrix x, int timestep) {
-        if (x.cols() != items) {
-            throw new IllegalArgumentException("denoiser input has " + x.cols() + " columns, expected " + items);
-        }
+        requireItemColumns(x);
         CsrMatrix input = normalizeInput ? rowL2Normalized(x) : x;
         return rest.forward(tape, hidden(tape, tape.spmm(input, tape.param(firstItemWeight)), timestep));
     }
@@ -148,9 +146,7 @@ public final class Denoiser extends Module {
     /** The first layer's item term x·W_x for sparse rows x (not normalised: see {@link #hasLinearInputAndReadout}). */
     public Var itemTerm(Tape tape, CsrMatrix x) {
         requireLinearInputAndReadout();
-        if (x.cols() != items) {
-            throw new IllegalArgumentException("denoiser input has " + x.cols() + " columns, expected " + items);
-        }
+        requireItemColumns(x);
         return tape.spmm(x, tape.param(firstItemWeight));
     }
 
@@ -181,6 +177,12 @@ public final class Denoiser extends Module {
 
     /** See {@link #readoutIntoInput}; {@code bias} is null when the read-out has none. */
     public record ReadoutIntoInput(Var weight, Var bias) {
+    }
+
+    private void requireItemColumns(CsrMatrix x) {
+        if (x.cols() != items) {
+            throw new IllegalArgumentException("denoiser input has " + x.cols() + " columns, expected " + items);
+        }
     }
 
     private void requireLinearInputAndReadout() {
