@@ -112,7 +112,7 @@ public final class AblationTable {
         }
         md.append("Each variant is ").append(full().label()).append(" with one part removed by the keys in the last")
                 .append(" column (over the same preset and settings). Test metrics, mean ± sample standard deviation")
-                .append(" over the seeds (n); Δ: the variant's mean minus ").append(full().label())
+                .append(" over the seeds (n; the mean alone where n = 1); Δ: the variant's mean minus ").append(full().label())
                 .append("'s, and relative to it. p: ").append(Significance.TEST_NAME).append(" of each test user's ")
                 .append(pretty(selectionMetric)).append(" (validation-selected checkpoint, averaged over the seeds)")
                 .append(" against ").append(full().label()).append("'s.\n");
@@ -136,7 +136,7 @@ public final class AblationTable {
                 md.append(first.values().length).append(" | ");
                 for (String m : metrics) {
                     ResultTable.Cell c = table.cell(a.id(), p, m);
-                    md.append(String.format(Locale.ROOT, "%.4f ± %.4f", c.mean(), c.sd())).append(" | ")
+                    md.append(c.markdown()).append(" | ")
                             .append(deltaText(a.id(), p, m)).append(" | ");
                 }
                 if (vs) {

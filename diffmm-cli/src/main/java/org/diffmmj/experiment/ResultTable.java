@@ -54,6 +54,21 @@ public final class ResultTable {
             Arrays.stream(values).forEach(s::addValue);
             return new Cell(s.getMean(), values.length > 1 ? s.getStandardDeviation() : 0, values);
         }
+
+        /**
+         * "mean ± sd" for Markdown; the mean alone from one seed, whose sample sd is undefined
+         * (the 0 kept in {@code sd} for the plots and files would read as "no spread").
+         */
+        public String markdown() {
+            return values.length > 1 ? String.format(Locale.ROOT, "%.4f ± %.4f", mean, sd)
+                    : String.format(Locale.ROOT, "%.4f", mean);
+        }
+
+        /** The same for LaTeX, the sd small after the mean. */
+        String latex() {
+            return values.length > 1 ? String.format(Locale.ROOT, "%.4f{\\scriptsize $\\pm$%.4f}", mean, sd)
+                    : String.format(Locale.ROOT, "%.4f", mean);
+        }
     }
 
     private final List<String> models;
@@ -189,7 +204,8 @@ public final class ResultTable {
         if (command != null) {
             md.append("Made by `").append(command).append("`.\n\n");
         }
-        md.append("Test metrics, mean ± sample standard deviation over each model's seeds (n = seeds).")
+        md.append("Test metrics, mean ± sample standard deviation over each model's seeds (n = seeds; the mean alone"
+                + " where n = 1).")
                 .append(" **Bold**: the best model by validation-selected test ").append(pretty(selectionMetric))
                 .append(".\n");
         for (Protocol p : Protocol.values()) {
@@ -205,7 +221,7 @@ public final class ResultTable {
                 md.append("| ").append(name).append(" | ").append(runs.size()).append(" | ");
                 for (String metric : metrics) {
                     Cell c = cell(m, p, metric);
-                    String v = String.format(Locale.ROOT, "%.4f ± %.4f", c.mean(), c.sd());
+                    String v = c.markdown();
                     md.append(m.equals(best) ? "**" + v + "**" : v).append(" | ");
                 }
                 double epoch = runs.stream().mapToInt(o -> p == Protocol.VALIDATION_SELECTED ? o.bestValEpoch()
@@ -265,7 +281,7 @@ public final class ResultTable {
             for (Protocol p : Protocol.values()) {
                 for (String metric : metrics) {
                     Cell c = cell(m, p, metric);
-                    String v = String.format(Locale.ROOT, "%.4f{\\scriptsize $\\pm$%.4f}", c.mean(), c.sd());
+                    String v = c.latex();
                     int rank = rankInColumn(m, p, metric);
                     tex.append(" & ").append(rank == 0 ? "\\textbf{" + v + "}" : rank == 1 ? "\\underline{" + v + "}" : v);
                 }

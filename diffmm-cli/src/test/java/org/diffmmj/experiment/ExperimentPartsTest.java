@@ -206,6 +206,21 @@ class ExperimentPartsTest {
     }
 
     @Test
+    void aModelWithOneSeedShowsItsValueWithoutASpreadThatWouldReadAsZero() {
+        ResultTable t = new ResultTable("Results on toy", List.of("one", "two"), List.of(
+                outcome("one", 1, 0.10, 0.05, 0.11),
+                outcome("two", 1, 0.20, 0.04, 0.20), outcome("two", 2, 0.30, 0.04, 0.30)), 20);
+        // one: a single value; two: mean 0.25, sample sd of {0.20, 0.30} = 0.0707.
+        assertThat(t.cell("one", ResultTable.Protocol.VALIDATION_SELECTED, "recall@20").markdown()).isEqualTo("0.1000");
+        assertThat(t.cell("two", ResultTable.Protocol.VALIDATION_SELECTED, "recall@20").markdown())
+                .isEqualTo("0.2500 ± 0.0707");
+        assertThat(t.markdown()).contains("| one | 1 | 0.1000 | 0.0500 | 0.0100 |")
+                .contains("| **two** (best) | 2 | **0.2500 ± 0.0707** | **0.0400 ± 0.0000** |");
+        String one = Arrays.stream(t.latex().split("\n")).filter(l -> l.startsWith("one &")).findFirst().orElseThrow();
+        assertThat(one.split(" & ")[1]).isEqualTo("\\underline{0.1000}");
+    }
+
+    @Test
     void theLatexTableBoldsEachColumnsHighestMeanUnderlinesTheSecondAndEscapesNames() {
         ResultTable t = new ResultTable("Results on toy", List.of("mf_bpr", "x", "y"), List.of(
                 outcome("mf_bpr", 1, 0.10, 0.05, 0.10), outcome("mf_bpr", 2, 0.12, 0.05, 0.12),
