@@ -123,8 +123,9 @@ public final class ReproduceCommand implements Callable<Integer> {
                 variants != null ? ablations + " variants" : "models", seedCount, runs.size(), options.datasetName(), out);
         if (!options.quick && !noEstimate) {
             List<PlannedRun> toTrain = new ArrayList<>();
+            var fingerprint = RunExecutor.fingerprintOf(options.dataSource());
             for (PlannedRun r : runs) {
-                if (RunExecutor.donor(reuse, r) == null) {
+                if (RunExecutor.donor(reuse, r, fingerprint) == null) {
                     toTrain.add(r);
                 }
             }

@@ -2,6 +2,7 @@ package org.diffmmj.experiment;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import org.diffmmj.data.Dataset;
 import org.diffmmj.eval.Evaluator;
@@ -48,6 +50,7 @@ public final class RunExecutor {
     private Dataset dataset;
     private double budgetSeconds = Double.POSITIVE_INFINITY;
     private List<Path> reuseFrom = List.of();
+    private final Map<Path, String> notes = new java.util.concurrent.ConcurrentHashMap<>();
     private long started;
 
     /**
@@ -129,22 +132,62 @@ public final class RunExecutor {
 
     /**
      * Writes the planned config beside the run, refusing a directory that holds a run planned
-     * otherwise (a changed --epochs, model key or data would silently mix two experiments).
+     * otherwise (a changed --epochs, model key or data would silently mix two experiments); see
+     * {@link RecordedPlan} for a finished run whose data lay at another path.
      */
-    static void prepare(PlannedRun run) throws IOException {
+    private void prepare(PlannedRun run) throws IOException {
         Files.createDirectories(run.dir());
         Path requested = run.dir().resolve(RunFiles.REQUESTED);
-        String yaml = run.config().toYaml();
         if (Files.exists(requested)) {
-            String before = Files.readString(requested, StandardCharsets.UTF_8);
-            if (!before.equals(yaml)) {
-                throw new IllegalArgumentException(run.dir() + " holds a run planned with other settings (its "
-                        + RunFiles.REQUESTED + " differs from this invocation's); use another --out, or delete that"
-                        + " directory to redo it");
+            RecordedPlan.Match match = RecordedPlan.compare(run.dir(), run.config(), this::dataFingerprint);
+            if (!match.same()) {
+                throw new IllegalArgumentException(run.dir() + " holds a run planned with other settings ("
+                        + match.difference() + "); use another --out, or delete that directory to redo it");
+            }
+            if (match.note() != null) {
+                notes.put(run.dir(), match.note());
             }
         } else {
-            AtomicFiles.write(requested, yaml.getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(requested, run.config().toYaml().getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** The fingerprint of the data the runs are given, loading it on first use. */
+    private String dataFingerprint() {
+        synchronized (evaluationLock) {
+            try {
+                return dataset().fingerprint();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The dataset, loaded on first use; callers hold {@code evaluationLock}. */
+    private Dataset dataset() throws IOException {
+        if (dataset == null) {
+            dataset = data.load();
+        }
+        return dataset;
+    }
+
+    /** {@code data}'s fingerprint, loaded once on first use (for {@link #donor} outside an executor). */
+    public static Supplier<String> fingerprintOf(DataSource data) {
+        return new Supplier<>() {
+            private String fingerprint;
+
+            @Override
+            public synchronized String get() {
+                if (fingerprint == null) {
+                    try {
+                        fingerprint = data.load().fingerprint();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e.getMessage(), e);
+                    }
+                }
+                return fingerprint;
+            }
+        };
     }
 
     /** One run; a failure (a crashed train, an unreadable file) is reported and leaves the others going. */
@@ -165,10 +208,12 @@ public final class RunExecutor {
         RunFiles.Stage stage = RunFiles.stage(dir, config.training());
         if (stage == RunFiles.Stage.FINISHED) {
             RunOutcome o = RunFiles.outcome(run);
-            line(done.incrementAndGet(), total, run, "already finished, not redone: " + summary(o));
+            String note = notes.get(dir);
+            line(done.incrementAndGet(), total, run, "already finished, not redone" + (note == null ? "" : " (" + note + ")")
+                    + ": " + summary(o));
             return o;
         }
-        Path donor = donor(reuseFrom, run);
+        Path donor = donor(reuseFrom, run, this::dataFingerprint);
         if (donor != null) {
             copyFinished(donor, run);
             RunOutcome o = RunFiles.outcome(run);
@@ -217,14 +262,14 @@ public final class RunExecutor {
 
     /**
      * A finished run of {@code outputs} planned exactly as {@code run} (its {@code requested.yaml}
-     * equal to {@code run}'s settings), or null; null too when {@code run} has started here (a run
-     * with files of its own is resumed or recorded, never replaced).
+     * the same plan as {@code run}'s, by {@link RecordedPlan}; {@code fingerprint}: the data's given
+     * now), or null; null too when {@code run} has started here (a run with files of its own is
+     * resumed or recorded, never replaced).
      */
-    public static Path donor(List<Path> outputs, PlannedRun run) throws IOException {
+    public static Path donor(List<Path> outputs, PlannedRun run, Supplier<String> fingerprint) throws IOException {
         if (RunFiles.stage(run.dir(), run.config().training()) != RunFiles.Stage.FRESH) {
             return null;
         }
-        String mine = run.config().toYaml();
         for (Path output : outputs) {
             List<Path> rows;
             try (var list = Files.list(output.resolve("runs"))) {
@@ -234,7 +279,7 @@ public final class RunExecutor {
                 Path candidate = row.resolve("seed-" + run.seed());
                 if (Files.exists(candidate.resolve(RunFiles.MARKER))
                         && Files.isRegularFile(candidate.resolve(RunFiles.REQUESTED))
-                        && Files.readString(candidate.resolve(RunFiles.REQUESTED), StandardCharsets.UTF_8).equals(mine)
+                        && RecordedPlan.compare(candidate, run.config(), fingerprint).same()
                         && !candidate.toAbsolutePath().normalize().equals(run.dir().toAbsolutePath().normalize())) {
                     return candidate;
                 }
@@ -276,15 +321,13 @@ public final class RunExecutor {
         if (perUserMetric != null) {
             Map<String, Object> perUser = new LinkedHashMap<>();
             synchronized (evaluationLock) {
-                if (dataset == null) {
-                    dataset = data.load();
-                }
                 try (SavedModel saved = SavedModel.load(dir)) {
                     int k = Integer.parseInt(perUserMetric.substring(perUserMetric.indexOf('@') + 1));
-                    ScoreSource scorer = saved.scorer(dataset);
+                    Dataset d = dataset();
+                    ScoreSource scorer = saved.scorer(d);
                     double[] values;
                     try {
-                        values = new Evaluator(k).perUser(scorer, dataset.train(), dataset.test(), perUserMetric);
+                        values = new Evaluator(k).perUser(scorer, d.train(), d.test(), perUserMetric);
                     } finally {
                         if (!saved.hasEmbeddings()) {
                             scorer.close();
@@ -294,7 +337,7 @@ public final class RunExecutor {
                     perUser.put("split", "test");
                     perUser.put("checkpoint_epoch", saved.header().get("epoch"));
                     perUser.put("mean", java.util.Arrays.stream(values).average().orElse(0));
-                    perUser.put("users", RunFiles.list(dataset.test().usersWithInteractions()));
+                    perUser.put("users", RunFiles.list(d.test().usersWithInteractions()));
                     perUser.put("values", values);
                 }
             }

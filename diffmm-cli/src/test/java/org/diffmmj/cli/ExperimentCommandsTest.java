@@ -182,7 +182,60 @@ class ExperimentCommandsTest {
         r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--epochs", "4",
                 "--config", small.toString(), "--out", out.toString());
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("planned with other settings");
+        assertThat(r[2]).contains("planned with other settings (epochs: 3 there, 4 here)");
+    }
+
+    @Test
+    void aFinishedRunIsReusedFromAnotherDataPathOnlyWhenTheDataThereIsTheSame() throws Exception {
+        Path out = dir.resolve("moved");
+        Path moved = dir.resolve("data-moved");
+        Files.createDirectories(moved);
+        try (var files = Files.list(data)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, moved.resolve(f.getFileName()));
+            }
+        }
+        Path other = dir.resolve("data-other");
+        assertThat(Main.commandLine().execute("data", "synth", "--out", other.toString(), "--users", "120",
+                "--items", "90", "--modalities", "image:8", "--seed", "6")).isZero();
+        java.util.function.Function<Path, String[]> reproduce = d -> run("reproduce", "--quick", "--in-process", "--data",
+                d.toString(), "--models", "mf-bpr", "--seeds", "1", "--config", small.toString(), "--out", out.toString());
+        String[] r = reproduce.apply(data);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        String csv = Files.readString(out.resolve("table.csv"));
+        Path run = out.resolve("runs/mf-bpr/seed-421");
+        String requested = Files.readString(run.resolve("requested.yaml"));
+        FileTime trained = mtime(run.resolve("metrics.json"));
+
+        // The same files at another path (a clone elsewhere): the record stands, nothing is trained.
+        r = reproduce.apply(moved);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("mf-bpr/seed-421 (mf-bpr, seed 421) already finished, not redone (recorded with the"
+                + " same data at " + data.toAbsolutePath().normalize()).doesNotContain(" started");
+        assertThat(Files.readString(out.resolve("table.csv"))).isEqualTo(csv);
+        assertThat(Files.readString(run.resolve("requested.yaml"))).isEqualTo(requested);
+        assertThat(mtime(run.resolve("metrics.json"))).isEqualTo(trained);
+
+        // --reuse matches the same way.
+        Path again = dir.resolve("moved-again");
+        r = run("reproduce", "--quick", "--in-process", "--data", moved.toString(), "--models", "mf-bpr", "--seeds", "1",
+                "--config", small.toString(), "--out", again.toString(), "--reuse", out.toString());
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("mf-bpr/seed-421 (mf-bpr, seed 421) reused from ").doesNotContain(" started");
+
+        // Other data: refused, saying how it differs.
+        r = reproduce.apply(other);
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("planned with other settings (data: " + data.toAbsolutePath().normalize() + " there, "
+                + other.toAbsolutePath().normalize() + " here; not the same data: fingerprint ");
+        assertThat(Files.readString(out.resolve("table.csv"))).isEqualTo(csv);
+
+        // A run not yet recorded would go on reading its data where it lay: held to that path.
+        Files.delete(run.resolve("run.json"));
+        r = reproduce.apply(moved);
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("(the run is not finished, so it goes on with the data it started with)");
+        assertThat(run.resolve("run.json")).doesNotExist();
     }
 
     @Test

@@ -33,18 +33,40 @@ public final class YamlFiles {
         if (!Files.isRegularFile(file)) {
             throw new ConfigException(file + ": no such config file");
         }
-        Object root;
-        try {
-            root = READER.readValue(file.toFile(), Object.class);
+        try (JsonParser parser = READER.createParser(file.toFile())) {
+            return mapping(root(parser), file.toString());
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file + ": not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+            throw invalid(file.toString(), e);
         }
+    }
+
+    /** The top-level mapping of YAML {@code text}, refused (naming {@code source}) like a file's. */
+    public static Map<String, Object> parse(String text, String source) {
+        try (JsonParser parser = READER.createParser(text)) {
+            return mapping(root(parser), source);
+        } catch (JsonProcessingException e) {
+            throw invalid(source, e);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The document's value; null for one with no content (empty, or comments only), which is no keys. */
+    private static Object root(JsonParser parser) throws IOException {
+        return parser.nextToken() == null ? null : READER.readValue(parser, Object.class);
+    }
+
+    private static ConfigException invalid(String source, JsonProcessingException e) {
+        return new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage()
+                + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+    }
+
+    private static Map<String, Object> mapping(Object root, String source) {
         if (root == null) {
             return new LinkedHashMap<>();
         }
         if (!(root instanceof Map<?, ?> map)) {
-            throw new ConfigException(file + ": expected a mapping of keys to values at the top level");
+            throw new ConfigException(source + ": expected a mapping of keys to values at the top level");
         }
         Map<String, Object> out = new LinkedHashMap<>();
         map.forEach((k, v) -> out.put(String.valueOf(k), v));
