@@ -81,7 +81,8 @@ public final class ReproduceCommand implements Callable<Integer> {
 
     @Option(names = "--reuse", paramLabel = "DIR",
             description = "An earlier reproduce output: a run planned here with exactly the settings of one finished there "
-                    + "(its requested.yaml: model, keys, data, epochs, seed) is copied, not trained (repeatable). E.g. "
+                    + "(its requested.yaml: model, keys, epochs, seed, and data: the same directory or the same content) is "
+                    + "copied, not trained (repeatable). E.g. "
                     + "--ablations diffmm --reuse the table's output: the full model's runs are the table's DiffMM runs. "
                     + "Settings are compared, not code: reuse outputs of the code you would run.")
     List<Path> reuse = new ArrayList<>();
