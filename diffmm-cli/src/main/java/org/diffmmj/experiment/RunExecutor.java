@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -52,6 +54,8 @@ public final class RunExecutor {
     private List<Path> reuseFrom = List.of();
     private final Map<Path, String> notes = new java.util.concurrent.ConcurrentHashMap<>();
     private long started;
+    private ScheduledExecutorService poller;
+    private static final long EPOCH_POLL_MS = 2000;
 
     /**
      * @param perUserMetric the metric recorded per test user (e.g. recall@20), or null for none
@@ -106,6 +110,11 @@ public final class RunExecutor {
         }
         started = System.nanoTime();
         AtomicInteger done = new AtomicInteger();
+        poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "experiment-epochs");
+            t.setDaemon(true);
+            return t;
+        });
         ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
             Thread t = new Thread(r, "experiment-run");
             t.setDaemon(true);
@@ -127,6 +136,7 @@ public final class RunExecutor {
             return out;
         } finally {
             pool.shutdownNow();
+            poller.shutdownNow();
         }
     }
 
@@ -229,8 +239,9 @@ public final class RunExecutor {
             }
             List<String> args = new ArrayList<>();
             args.add("train");
+            int trained = 0;
             if (stage == RunFiles.Stage.PARTIAL) {
-                int trained = TrainingState.lastEpoch(dir.resolve(TrainingState.FILE_NAME)) + 1;
+                trained = TrainingState.lastEpoch(dir.resolve(TrainingState.FILE_NAME)) + 1;
                 args.addAll(List.of("--resume", dir.toString()));
                 if (trained < config.training().epochs()) {
                     args.addAll(List.of("--epochs", Integer.toString(config.training().epochs())));
@@ -241,11 +252,22 @@ public final class RunExecutor {
                         "--force"));
                 // Epoch seconds of a run that never left a training state were lost with it.
                 seconds = 0;
+                // train --force clears it too, but only once its JVM is up: not to be told as this run's.
+                Files.deleteIfExists(dir.resolve(RunFiles.EPOCHS));
                 startLine(run, "started");
             }
             args.add("--no-progress");
+            EpochLines epochs = new EpochLines(dir.resolve(RunFiles.EPOCHS), config.training().epochs(),
+                    config.training().selectionMetric(), trained, s -> startLine(run, s));
+            var watch = poller.scheduleWithFixedDelay(epochs::poll, EPOCH_POLL_MS, EPOCH_POLL_MS, TimeUnit.MILLISECONDS);
             long t0 = System.nanoTime();
-            int rc = launcher.run(args, dir.resolve(RunFiles.LOG));
+            int rc;
+            try {
+                rc = launcher.run(args, dir.resolve(RunFiles.LOG));
+            } finally {
+                watch.cancel(false);
+            }
+            epochs.poll();
             seconds += (System.nanoTime() - t0) / 1e9;
             if (rc != 0 || RunFiles.stage(dir, config.training()) != RunFiles.Stage.TRAINED) {
                 line(done.incrementAndGet(), total, run, "FAILED (exit status " + rc + "; see " + dir.resolve(RunFiles.LOG)

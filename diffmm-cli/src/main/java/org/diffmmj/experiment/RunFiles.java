@@ -29,6 +29,8 @@ public final class RunFiles {
     public static final String PER_USER = "per_user_test.json";
     public static final String LOG = "train.log";
     public static final String METRICS = "metrics.json";
+    /** The epochs as train appends them, one JSON line each (what experiments tail for progress). */
+    public static final String EPOCHS = "metrics.jsonl";
     static final String OWN_PROCESS = "the run's own process (VmHWM)";
     static final String WHOLE_PROCESS = "the whole experiment process so far (runs were in-process)";
 

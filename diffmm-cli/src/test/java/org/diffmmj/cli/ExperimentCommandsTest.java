@@ -61,6 +61,10 @@ class ExperimentCommandsTest {
         String[] r = run(args);
         assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
         assertThat(r[1]).contains("2 models × 2 seeds = 4 runs").contains("[4/4]").contains("Wilcoxon signed-rank");
+        // Progress inside each run: its three epochs, once each.
+        assertThat(r[1].split("\\(lightgcn, seed 7\\) epoch ", -1)).hasSize(4);
+        assertThat(r[1]).contains("(lightgcn, seed 7) epoch 0 (1/3): val recall@20 ")
+                .contains("(mf-bpr, seed 421) epoch 2 (3/3): val recall@20 ");
         for (String f : List.of("table.md", "table.csv", "table.json", "table.tex", "table.png", "reproduce.json")) {
             assertThat(out.resolve(f)).isNotEmptyFile();
         }
@@ -124,6 +128,9 @@ class ExperimentCommandsTest {
         r = run(args);
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1]).contains("mf-bpr/seed-7 (mf-bpr, seed 7) resuming after epoch 0")
+                .contains("mf-bpr/seed-7 (mf-bpr, seed 7) epoch 1 (2/3): val recall@20 ")
+                .contains("mf-bpr/seed-7 (mf-bpr, seed 7) epoch 2 (3/3): val recall@20 ")
+                .doesNotContain("(mf-bpr, seed 7) epoch 0 ")
                 .contains("mf-bpr/seed-7 (mf-bpr, seed 7) finished:");
         assertThat(JSON.readTree(mf7.resolve("metrics.json").toFile()).get("epochs")).hasSize(3);
         assertThat(Files.readString(out.resolve("table.csv"))).isEqualTo(csv);

@@ -19,8 +19,41 @@ import org.junit.jupiter.api.io.TempDir;
 import org.diffmmj.config.ConfigException;
 import org.diffmmj.train.TrainingConfig;
 
-/** The experiment package's parts by hand: search spaces, the signed-rank test, durations, when training has ended. */
+/**
+ * The experiment package's parts by hand: search spaces, the signed-rank test, durations, when
+ * training has ended, progress lines inside a run.
+ */
 class ExperimentPartsTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void epochLinesTellEachCompleteEpochOnceWithTheBestSoFarAndThePaceLeft() throws Exception {
+        Path jsonl = tmp.resolve("metrics.jsonl");
+        List<String> told = new ArrayList<>();
+        // Five epochs planned; epoch 0 was trained before this launch (a resumed run): not told, but counted.
+        EpochLines lines = new EpochLines(jsonl, 5, "recall@20", 1, told::add);
+        lines.poll();
+        assertThat(told).isEmpty();
+        String e0 = "{\"epoch\":0,\"val\":{\"recall@20\":0.1},\"seconds\":{\"train\":10.0,\"evaluation\":2.0}}\n";
+        String e1 = "{\"epoch\":1,\"val\":null,\"seconds\":{\"train\":8.0}}\n";
+        String e2 = "{\"epoch\":2,\"val\":{\"recall@20\":0.25},\"seconds\":{\"train\":9.0,\"evaluation\":1.0}}\n";
+        String e3 = "{\"epoch\":3,\"val\":{\"recall@20\":0.2},\"seconds\":{\"train\":12.0}}\n";
+        // Epoch 2 half appended: waits for its newline.
+        Files.writeString(jsonl, e0 + e1 + e2.substring(0, 20));
+        lines.poll();
+        // Epoch 1: (12 + 8) / 2 = 10 s an epoch, 3 epochs left.
+        assertThat(told).containsExactly("epoch 1 (2/5): not evaluated, best 0.1000 at epoch 0; 10s an epoch, at most 30s left");
+        Files.writeString(jsonl, e0 + e1 + e2 + e3);
+        lines.poll();
+        lines.poll();
+        // Epoch 2: (12 + 8 + 10) / 3 = 10 s, 2 left; epoch 3: 42 / 4 = 10.5 s (shown rounded), 1 left.
+        assertThat(told).containsExactly(
+                "epoch 1 (2/5): not evaluated, best 0.1000 at epoch 0; 10s an epoch, at most 30s left",
+                "epoch 2 (3/5): val recall@20 0.2500, best 0.2500 at epoch 2; 10s an epoch, at most 20s left",
+                "epoch 3 (4/5): val recall@20 0.2000, best 0.2500 at epoch 2; 11s an epoch, at most 11s left");
+    }
 
     private static Map<String, Object> yaml(Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>();
