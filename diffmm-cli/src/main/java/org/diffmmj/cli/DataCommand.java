@@ -53,8 +53,8 @@ public final class DataCommand implements Runnable {
     }
 
     @Command(name = "synth", mixinStandardHelpOptions = true,
-            description = {"Generate a synthetic multi-modal dataset in the authors' format: planted latent clusters,",
-                    "features that carry signal, power-law popularity, some cold items."})
+            description = {"Generate a synthetic multi-modal dataset in the authors' format.",
+                    "Planted latent clusters, features that carry signal, power-law popularity, some cold items."})
     static final class Synth implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "Output directory (new or empty, unless --force).")
         Path out;
@@ -112,9 +112,10 @@ public final class DataCommand implements Runnable {
     }
 
     @Command(name = "split", mixinStandardHelpOptions = true,
-            description = {"From one raw interaction log (CSV/TSV: user,item[,rating][,timestamp], a header optional)",
-                    "to the train/validation/test splits the trainer reads: minimum rating, one interaction per pair,",
-                    "iterative k-core, then a per-user random, temporal or leave-one-out split (RecBole's rules)."})
+            description = {"Split one raw interaction log into the train/validation/test splits the trainer reads.",
+                    "The log: CSV/TSV user,item[,rating][,timestamp], a header optional. Minimum rating, one interaction"
+                            + " per pair, iterative k-core, then a per-user random, temporal or leave-one-out split"
+                            + " (RecBole's rules)."})
     static final class Split implements Callable<Integer> {
         @Option(names = "--input", required = true, paramLabel = "FILE", description = "The interaction log.")
         Path input;

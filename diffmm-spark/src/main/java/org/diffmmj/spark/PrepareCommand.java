@@ -12,13 +12,12 @@ import org.diffmmj.data.DataFormat;
 import org.diffmmj.data.InteractionLogSplitter;
 
 @Command(name = "prepare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"./diffmm data split on Spark: from an interaction log (CSV/TSV or Parquet:",
-                "user, item[, rating][, timestamp]) to the train/validation/test files the",
-                "trainer reads. Minimum rating, one interaction per pair (its first position,",
-                "its earliest time) and iterative k-core run in Spark SQL; each user's split is",
-                "the core's own per-user split (random: seeded by --seed and the user's id),",
-                "run per user on the executors. The split is collected and written on the",
-                "driver by the core's writers: the files equal data split's byte for byte."})
+        description = {"./diffmm data split on Spark: one interaction log to the train/validation/test files.",
+                "The log: CSV/TSV or Parquet, user, item[, rating][, timestamp]. Minimum rating, one interaction per"
+                        + " pair (its first position, its earliest time) and iterative k-core run in Spark SQL; each"
+                        + " user's split is the core's own per-user split (random: seeded by --seed and the user's id),"
+                        + " run per user on the executors. The split is collected and written on the driver by the"
+                        + " core's writers: the files equal data split's byte for byte."})
 public final class PrepareCommand implements Callable<Integer> {
 
     @Option(names = "--input", required = true, paramLabel = "PATH",

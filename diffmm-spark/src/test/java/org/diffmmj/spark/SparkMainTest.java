@@ -58,5 +58,8 @@ class SparkMainTest {
                 .contains("org.diffmmj.spark.SparkMain");
         assertThat(run("recommend", "--help").out()).contains("never recommended").contains("diffrec").contains("user_id, item_id, rank");
         assertThat(run("prepare", "--help").out()).contains("byte for byte").contains("k-core");
+        // The command list shows each job's first description line: a whole sentence, not a cut-off one.
+        assertThat(help.out()).containsPattern("prepare +\\./diffmm data split on Spark: one interaction log to the\\s+"
+                + "train/validation/test files\\.\\n");
     }
 }
