@@ -2,6 +2,7 @@ package org.diffmmj.cli;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import picocli.CommandLine.Option;
@@ -10,6 +11,7 @@ import org.diffmmj.data.DataFormat;
 import org.diffmmj.data.DatasetLoader;
 import org.diffmmj.data.DefaultData;
 import org.diffmmj.experiment.JvmLauncher;
+import org.diffmmj.experiment.PlannedRun;
 import org.diffmmj.experiment.RunExecutor;
 import org.diffmmj.experiment.RunLauncher;
 import org.diffmmj.model.ModelDefinition;
@@ -48,9 +50,24 @@ final class ExperimentOptions {
             + "3 epochs unless --epochs, and the command's small defaults.")
     boolean quick;
 
+    @Option(names = "--dry-run", description = "Say what would happen to each run (finished, copied, resumed, trained, "
+            + "refused and why) and stop: nothing is trained or written.")
+    boolean dryRun;
+
     @Option(names = "--in-process", description = "Train in this JVM, one run at a time (no JVM start per run; peak RSS is "
             + "then this process's, --jobs is ignored).")
     boolean inProcess;
+
+    /** Prints {@code executor}'s preview of {@code runs}; the exit status: 1 if a run would be refused. */
+    int preview(RunExecutor executor, List<PlannedRun> runs) throws java.io.IOException {
+        RunExecutor.Preview preview = executor.preview(runs);
+        preview.lines().forEach(l -> System.out.println("  " + l));
+        System.out.printf("dry run: %d of %d runs to train%s%s; nothing was trained or written%n", preview.toTrain(),
+                runs.size(), preview.refused() > 0 ? ", " + preview.refused() + " refused (use another --out, or delete"
+                        + " their directories to redo them)" : "", preview.busy() > 0 ? ", " + preview.busy()
+                        + " being trained by another process now (let it finish first)" : "");
+        return preview.refused() + preview.busy() > 0 ? 1 : 0;
+    }
 
     RunLauncher launcher() {
         return inProcess ? new InProcessLauncher() : new JvmLauncher(Main.class.getName(), jobs);

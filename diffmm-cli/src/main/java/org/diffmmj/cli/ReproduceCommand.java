@@ -122,6 +122,10 @@ public final class ReproduceCommand implements Callable<Integer> {
         int jobs = options.jobs;
         System.out.printf("reproduce: %d %s × %d seeds = %d runs on %s, into %s%n", names.size(),
                 variants != null ? ablations + " variants" : "models", seedCount, runs.size(), options.datasetName(), out);
+        if (options.dryRun) {
+            return options.preview(new RunExecutor(launcher, jobs, System.out, options.dataSource(), null).withReuse(reuse),
+                    runs);
+        }
         if (!options.quick && !noEstimate) {
             List<PlannedRun> toTrain = new ArrayList<>();
             var fingerprint = RunExecutor.fingerprintOf(options.dataSource());

@@ -25,6 +25,7 @@ import org.diffmmj.train.Trainer;
 import org.diffmmj.train.TrainingConfig;
 import org.diffmmj.train.TrainingHistory;
 import org.diffmmj.util.AtomicFiles;
+import org.diffmmj.util.RunLock;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model with the shared loop, evaluating validation and test every epoch.",
@@ -73,9 +74,6 @@ public final class TrainCommand implements Callable<Integer> {
             CheckpointPair.pendingFile(Path.of(SavedModel.FILE_NAME)).toString(), SavedModel.FILE_NAME,
             RunConfig.FILE_NAME, "metrics.json", "metrics.jsonl", "curves.png", "command.json");
 
-    /** Held while a run trains in its directory: a second 'train' into the same directory is refused. */
-    static final String LOCK_FILE = ".diffmm-train.lock";
-
     @Option(names = "--resume", paramLabel = "DIR",
             description = {"Continue an interrupted 'train --out DIR' run after its last completed epoch, with the settings stored in its training state.",
                     "With --epochs N, extend it (finished or not) to N epochs."})
@@ -122,17 +120,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Locks the run directory for this process; refuses when another 'train' holds it. */
     private static java.nio.channels.FileLock lock(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve(LOCK_FILE),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-        java.nio.channels.FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            lock = null;
-        }
+        java.nio.channels.FileLock lock = RunLock.tryAcquire(dir);
         if (lock == null) {
-            channel.close();
             throw new IllegalArgumentException(dir + " is in use by another 'train' running now; wait for it, "
                     + "or choose another --out");
         }

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import org.diffmmj.config.YamlFiles;
 import org.diffmmj.experiment.Durations;
 import org.diffmmj.experiment.PlannedRun;
 import org.diffmmj.experiment.RunExecutor;
@@ -84,10 +85,15 @@ public final class TuneCommand implements Callable<Integer> {
                     + "(built in: " + String.join(", ", SearchSpace.builtInModels()) + "; or --quick)");
         }
         Path out = options.out;
-        Files.createDirectories(out);
+        if (!options.dryRun) {
+            Files.createDirectories(out);
+        }
         SearchSpace searchSpace;
         if (space != null) {
             searchSpace = SearchSpace.read(space);
+        } else if (options.dryRun) {
+            searchSpace = SearchSpace.parse(YamlFiles.parse(shipped != null ? shipped : QUICK_SPACE, "the built-in space"),
+                    "the built-in space");
         } else {
             // The space tuned over is kept with the output, as a --space file would be named in its command.
             Path written = out.resolve("space.yaml");
@@ -134,6 +140,9 @@ public final class TuneCommand implements Callable<Integer> {
         System.out.printf("tune: %s, %s search, %d trials on %s (validation %s, patience %d), into %s%n", name, mode,
                 runs.size(), options.datasetName(), metric, patience, out);
         RunExecutor executor = new RunExecutor(options.launcher(), options.jobs, System.out, options.dataSource(), null);
+        if (options.dryRun) {
+            return options.preview(executor, runs);
+        }
         if (budget != null) {
             double spent = 0;
             for (PlannedRun r : runs) {

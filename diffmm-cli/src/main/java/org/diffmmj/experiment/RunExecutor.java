@@ -26,6 +26,7 @@ import org.diffmmj.io.SavedModel;
 import org.diffmmj.io.TrainingState;
 import org.diffmmj.train.RunConfig;
 import org.diffmmj.util.AtomicFiles;
+import org.diffmmj.util.RunLock;
 
 /**
  * Runs an experiment's planned runs through {@code train} (the one training loop, called through a
@@ -138,6 +139,62 @@ public final class RunExecutor {
             pool.shutdownNow();
             poller.shutdownNow();
         }
+    }
+
+    /**
+     * What {@link #execute} would do with the runs: a line for each; how many it would train, refuse,
+     * or find in training by another process now (which its own attempt would fail on).
+     */
+    public record Preview(List<String> lines, int toTrain, int refused, int busy) {
+    }
+
+    /**
+     * What {@link #execute} would do with each run, changing nothing (no directory made, no file
+     * written): finished, copied from a reused output, only recorded, resumed, trained from the
+     * start, or refused because its directory was planned otherwise (every such run is named, where
+     * {@code execute} stops at the first).
+     */
+    public Preview preview(List<PlannedRun> runs) throws IOException {
+        List<String> lines = new ArrayList<>();
+        int toTrain = 0;
+        int refused = 0;
+        int busy = 0;
+        for (PlannedRun run : runs) {
+            Path dir = run.dir();
+            String what;
+            RecordedPlan.Match match = Files.exists(dir.resolve(RunFiles.REQUESTED))
+                    ? RecordedPlan.compare(dir, run.config(), this::dataFingerprint) : null;
+            if (match != null && !match.same()) {
+                what = "REFUSED: its directory holds a run planned with other settings (" + match.difference() + ")";
+                refused++;
+            } else if (!Files.exists(dir.resolve(RunFiles.MARKER)) && RunLock.isHeld(dir)) {
+                what = "being trained now by another process (it holds the run's lock)";
+                busy++;
+            } else {
+                RunFiles.Stage stage = RunFiles.stage(dir, run.config().training());
+                Path donor = stage == RunFiles.Stage.FRESH ? donor(reuseFrom, run, this::dataFingerprint) : null;
+                switch (stage) {
+                    case FINISHED -> what = "finished, not redone" + (match == null || match.note() == null ? "" : " (" + match.note() + ")")
+                            + ": " + summary(RunFiles.outcome(run));
+                    case TRAINED -> what = "trained, to be recorded (its per-user test metric)";
+                    case PARTIAL -> {
+                        what = "to resume after epoch " + TrainingState.lastEpoch(dir.resolve(TrainingState.FILE_NAME))
+                                + " (of " + run.config().training().epochs() + ")";
+                        toTrain++;
+                    }
+                    default -> {
+                        if (donor != null) {
+                            what = "to be copied from " + donor;
+                        } else {
+                            what = "to train from the start (" + run.config().training().epochs() + " epochs)";
+                            toTrain++;
+                        }
+                    }
+                }
+            }
+            lines.add(String.format("%s (%s, seed %d) %s", run.id(), run.model(), run.seed(), what));
+        }
+        return new Preview(lines, toTrain, refused, busy);
     }
 
     /**

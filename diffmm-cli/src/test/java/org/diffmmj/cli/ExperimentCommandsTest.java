@@ -110,6 +110,17 @@ class ExperimentCommandsTest {
         assertThat(Files.readString(out.resolve("table.md"))).isEqualTo(md);
         assertThat(mtime(lightgcn7.resolve("metrics.json"))).isEqualTo(trained);
 
+        // A dry run of a new output says every run would train and leaves no trace.
+        Path fresh = dir.resolve("reproduce-dry");
+        List<String> dry = new java.util.ArrayList<>(List.of(args));
+        dry.set(dry.indexOf(out.toString()), fresh.toString());
+        dry.add("--dry-run");
+        r = run(dry.toArray(String[]::new));
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("lightgcn/seed-7 (lightgcn, seed 7) to train from the start (3 epochs)")
+                .contains("dry run: 4 of 4 runs to train; nothing was trained or written");
+        assertThat(fresh).doesNotExist();
+
         // Killed after training but before recording: only recorded.
         Files.delete(lightgcn7.resolve("run.json"));
         r = run(args);
@@ -125,6 +136,25 @@ class ExperimentCommandsTest {
                 "--force", "--no-progress");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         Files.delete(mf7.resolve("run.json"));
+        String[] dryHere = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--dry-run"))
+                .toArray(String[]::new);
+        r = run(dryHere);
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("mf-bpr/seed-7 (mf-bpr, seed 7) to resume after epoch 0 (of 3)")
+                .contains("lightgcn/seed-7 (lightgcn, seed 7) finished, not redone: 3 epochs")
+                .contains("dry run: 1 of 4 runs to train; nothing was trained or written")
+                .doesNotContain("epoch 1 (2/3)");
+        assertThat(mf7.resolve("run.json")).doesNotExist();
+        // While another process trains it (its lock held), a dry run says so rather than promising to resume it.
+        var held = org.diffmmj.util.RunLock.tryAcquire(mf7);
+        try {
+            r = run(dryHere);
+            assertThat(r[0]).isEqualTo("1");
+            assertThat(r[1]).contains("mf-bpr/seed-7 (mf-bpr, seed 7) being trained now by another process")
+                    .contains("dry run: 0 of 4 runs to train, 1 being trained by another process now");
+        } finally {
+            held.channel().close();
+        }
         r = run(args);
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1]).contains("mf-bpr/seed-7 (mf-bpr, seed 7) resuming after epoch 0")
@@ -190,6 +220,14 @@ class ExperimentCommandsTest {
                 "--config", small.toString(), "--out", out.toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("planned with other settings (epochs: 3 there, 4 here)");
+        // A dry run names every such run, not only the first.
+        r = run("reproduce", "--quick", "--in-process", "--data", data.toString(), "--models", "mf-bpr", "--epochs", "4",
+                "--config", small.toString(), "--out", out.toString(), "--dry-run");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[1]).contains("mf-bpr/seed-421 (mf-bpr, seed 421) REFUSED: its directory holds a run planned with other"
+                        + " settings (epochs: 3 there, 4 here)")
+                .contains("mf-bpr/seed-7 (mf-bpr, seed 7) REFUSED: ")
+                .contains("dry run: 0 of 2 runs to train, 2 refused");
     }
 
     @Test
@@ -307,6 +345,12 @@ class ExperimentCommandsTest {
     void tuneWithoutASpaceSearchesTheModelsBuiltInOneOrSaysWhichModelsHaveOne() throws Exception {
         Path out = dir.resolve("tune-builtin");
         String[] r = run("tune", "--in-process", "--model", "lightgcn", "--data", data.toString(), "--config",
+                small.toString(), "--epochs", "1", "--out", out.toString(), "--dry-run");
+        assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("grid search, 8 trials").contains("trial-008 (lightgcn, seed 421) to train from the start")
+                .contains("dry run: 8 of 8 runs to train");
+        assertThat(out).doesNotExist();
+        r = run("tune", "--in-process", "--model", "lightgcn", "--data", data.toString(), "--config",
                 small.toString(), "--epochs", "1", "--trials", "1", "--out", out.toString());
         assertThat(r[0]).as(r[1] + r[2]).isEqualTo("0");
         assertThat(r[1]).contains("space: the built-in one for lightgcn (docs/spaces/lightgcn.yaml)");

@@ -219,7 +219,7 @@ class RunDirectoryTest {
     void aDirectoryInUseByAnotherTrainIsRefused() throws Exception {
         Path run = dir.resolve("locked");
         Files.createDirectories(run);
-        try (var channel = java.nio.channels.FileChannel.open(run.resolve(TrainCommand.LOCK_FILE),
+        try (var channel = java.nio.channels.FileChannel.open(run.resolve(org.diffmmj.util.RunLock.FILE_NAME),
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
              var lock = channel.lock()) {
             String[] r = train(run, "--epochs", "1");
