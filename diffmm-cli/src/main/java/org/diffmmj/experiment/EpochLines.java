@@ -59,7 +59,8 @@ final class EpochLines {
             try {
                 e = RunFiles.JSON.readValue(line, Map.class);
             } catch (JsonProcessingException ex) {
-                // A file being rewritten whole (a resumed run's first epoch): read it again next time.
+                // Lines end only once written whole (train appends them, or renames a whole file over
+                // this one), so this is damage, not a write in progress: tell nothing rather than guess.
                 return;
             }
             int epoch = ((Number) e.get("epoch")).intValue();
