@@ -168,8 +168,12 @@ public final class TrainCommand implements Callable<Integer> {
     private Integer trainIn(RunConfig config, Dataset dataset, Path outDir, boolean resuming) throws Exception {
         TrainingConfig training = config.training();
         Map<String, Object> runInfo = new LinkedHashMap<>();
-        runInfo.put("dataset", Map.of("name", dataset.name(), "users", dataset.users(), "items", dataset.items(),
-                "fingerprint", dataset.fingerprint()));
+        Map<String, Object> datasetInfo = new LinkedHashMap<>();
+        datasetInfo.put("name", dataset.name());
+        datasetInfo.put("users", dataset.users());
+        datasetInfo.put("items", dataset.items());
+        datasetInfo.put("fingerprint", dataset.fingerprint());
+        runInfo.put("dataset", datasetInfo);
         runInfo.put("config", config.toMap());
         if (!quiet) {
             System.err.printf("training %s on %s (%d users, %d items, %d train interactions); %s%n",

@@ -357,7 +357,11 @@ public final class ResultTable {
                 Map<String, Object> ms = new LinkedHashMap<>();
                 for (String metric : metrics) {
                     Cell c = cell(m, p, metric);
-                    ms.put(metric, Map.of("mean", c.mean(), "sd", c.sd(), "values", c.values()));
+                    Map<String, Object> cellJson = new LinkedHashMap<>();
+                    cellJson.put("mean", c.mean());
+                    cellJson.put("sd", c.sd());
+                    cellJson.put("values", c.values());
+                    ms.put(metric, cellJson);
                 }
                 row.put(p.label, ms);
             }

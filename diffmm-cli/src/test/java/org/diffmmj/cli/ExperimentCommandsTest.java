@@ -71,6 +71,10 @@ class ExperimentCommandsTest {
         JsonNode table = JSON.readTree(out.resolve("table.json").toFile());
         assertThat(table.get("models").get("mf-bpr").get("seeds").toString()).isEqualTo("[421,7]");
         assertThat(table.get("best").asText()).isIn("mf-bpr", "lightgcn");
+        // Fields in one order from every JVM, so rewriting a finished output gives the same files
+        // (Map.of's iteration order changes from one JVM start to the next).
+        assertThat(table.get("models").get("mf-bpr").get("validation-selected").get("recall@20").fieldNames())
+                .toIterable().containsExactly("mean", "sd", "values");
         JsonNode sig = table.get("significance");
         assertThat(sig.get("p_value").asDouble()).isBetween(0.0, 1.0);
         assertThat(sig.get("users").asInt()).isPositive();
@@ -94,6 +98,9 @@ class ExperimentCommandsTest {
             assertThat(sum / perUser.get("values").size()).as(run)
                     .isCloseTo(metrics.get("test_at_best_val").get("recall@20").asDouble(), within(1e-9));
             assertThat(perUser.get("checkpoint_epoch").asInt()).isEqualTo(metrics.get("best_val_epoch").asInt());
+            assertThat(metrics.get("dataset").fieldNames()).toIterable()
+                    .containsExactly("name", "users", "items", "fingerprint");
+            assertThat(metrics.get("protocols").fieldNames()).toIterable().containsExactly("test_at_best_val", "best_test");
             JsonNode marker = JSON.readTree(runDir.resolve("run.json").toFile());
             assertThat(marker.get("wall_seconds").asDouble()).isPositive();
             assertThat(YamlFiles.read(runDir.resolve("config.yaml")).get("dim").toString()).isEqualTo("8");

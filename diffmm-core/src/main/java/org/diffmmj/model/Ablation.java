@@ -1,5 +1,7 @@
 package org.diffmmj.model;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -13,6 +15,8 @@ public record Ablation(String id, String label, String description, Map<String, 
         if (!id.matches("[a-z0-9][a-z0-9-]*")) {
             throw new IllegalArgumentException("ablation id must be lower-case letters, digits and '-': " + id);
         }
-        overrides = Map.copyOf(overrides);
+        // Kept in the caller's order: the table's Keys column lists them (Map.copyOf's order changes
+        // from one JVM to the next).
+        overrides = Collections.unmodifiableMap(new LinkedHashMap<>(overrides));
     }
 }

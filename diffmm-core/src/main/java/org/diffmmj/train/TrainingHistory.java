@@ -118,10 +118,11 @@ public final class TrainingHistory {
         root.put("test_at_best_val", bestVal == null ? null : bestVal.test());
         root.put("best_test_epoch", bestTest == null ? null : bestTest.epoch());
         root.put("best_test", bestTest == null ? null : bestTest.test());
-        root.put("protocols", Map.of(
-                "test_at_best_val", "honest: epoch chosen by validation " + selectionMetric + ", test reported there",
-                "best_test", "the paper's protocol: best test " + selectionMetric
-                        + " over all epochs (selects on the test set, optimistic)"));
+        Map<String, Object> protocols = new LinkedHashMap<>();
+        protocols.put("test_at_best_val", "honest: epoch chosen by validation " + selectionMetric + ", test reported there");
+        protocols.put("best_test", "the paper's protocol: best test " + selectionMetric
+                + " over all epochs (selects on the test set, optimistic)");
+        root.put("protocols", protocols);
         return root;
     }
 

@@ -76,6 +76,18 @@ class DiffMMAblationTest {
         }
     }
 
+    @Test
+    void aVariantKeepsItsKeysInTheOrderGiven() {
+        // The ablation table's Keys column lists them; Map.copyOf's order changes from one JVM to the next.
+        Map<String, Object> keys = new LinkedHashMap<>();
+        for (String k : List.of("msi", "cl", "diffusion_graphs", "modality_features", "e_loss", "ssl_reg")) {
+            keys.put(k, false);
+        }
+        Ablation a = new Ablation("diffmm-wo-many", "w/o many", "several parts at once", keys);
+        assertThat(a.overrides().keySet())
+                .containsExactly("msi", "cl", "diffusion_graphs", "modality_features", "e_loss", "ssl_reg");
+    }
+
     /** The denoisers' gradients of the whole batch loss: one flat array per parameter. */
     private static List<float[]> denoiserGradients(DiffMM model, java.util.function.Function<Tape, Var> loss) {
         List<Parameter> ps = model.auxiliaryParameters();
