@@ -118,17 +118,19 @@ public final class ReproduceCommand implements Callable<Integer> {
             section.check();
         }
         Path out = options.out;
+        // One load of the data for the estimate's --reuse lookup and the executor.
+        RunExecutor.DataSource data = RunExecutor.DataSource.loadedOnce(options.dataSource());
         RunLauncher launcher = options.launcher();
         int jobs = options.jobs;
         System.out.printf("reproduce: %d %s × %d seeds = %d runs on %s, into %s%n", names.size(),
                 variants != null ? ablations + " variants" : "models", seedCount, runs.size(), options.datasetName(), out);
         if (options.dryRun) {
-            return options.preview(new RunExecutor(launcher, jobs, System.out, options.dataSource(), null).withReuse(reuse),
+            return options.preview(new RunExecutor(launcher, jobs, System.out, data, null).withReuse(reuse),
                     runs);
         }
         if (!options.quick && !noEstimate) {
             List<PlannedRun> toTrain = new ArrayList<>();
-            var fingerprint = RunExecutor.fingerprintOf(options.dataSource());
+            var fingerprint = RunExecutor.fingerprintOf(data);
             for (PlannedRun r : runs) {
                 if (RunExecutor.donor(reuse, r, fingerprint) == null) {
                     toTrain.add(r);
@@ -142,7 +144,7 @@ public final class ReproduceCommand implements Callable<Integer> {
                     + " (they share %d cores)", Durations.format(left / jobs), jobs,
                     Runtime.getRuntime().availableProcessors()) : "");
         }
-        RunExecutor executor = new RunExecutor(launcher, jobs, System.out, options.dataSource(), "recall@" + k)
+        RunExecutor executor = new RunExecutor(launcher, jobs, System.out, data, "recall@" + k)
                 .withReuse(reuse);
         List<RunOutcome> outcomes = executor.execute(runs);
         int failed = (int) outcomes.stream().filter(o -> o == null).count();

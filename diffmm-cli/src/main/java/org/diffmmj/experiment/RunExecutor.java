@@ -39,9 +39,27 @@ import org.diffmmj.util.RunLock;
  */
 public final class RunExecutor {
 
-    /** Supplies the dataset the runs train on, for the per-user evaluation (loaded once, on first use). */
+    /** Supplies the dataset the runs train on, for plan comparison and the per-user evaluation. */
     public interface DataSource {
         Dataset load() throws IOException;
+
+        /**
+         * {@code source}, loaded on the first call and kept: the estimate's {@code --reuse} lookup and
+         * the executor can share one load.
+         */
+        static DataSource loadedOnce(DataSource source) {
+            return new DataSource() {
+                private Dataset dataset;
+
+                @Override
+                public synchronized Dataset load() throws IOException {
+                    if (dataset == null) {
+                        dataset = source.load();
+                    }
+                    return dataset;
+                }
+            };
+        }
     }
 
     private final RunLauncher launcher;
@@ -50,7 +68,6 @@ public final class RunExecutor {
     private final DataSource data;
     private final String perUserMetric;
     private final Object evaluationLock = new Object();
-    private Dataset dataset;
     private double budgetSeconds = Double.POSITIVE_INFINITY;
     private List<Path> reuseFrom = List.of();
     private final Map<Path, String> notes = new java.util.concurrent.ConcurrentHashMap<>();
@@ -59,13 +76,15 @@ public final class RunExecutor {
     private static final long EPOCH_POLL_MS = 2000;
 
     /**
+     * @param data the runs' data, loaded once here on first use (pass a {@link DataSource#loadedOnce}
+     *             source to share that load with other callers)
      * @param perUserMetric the metric recorded per test user (e.g. recall@20), or null for none
      */
     public RunExecutor(RunLauncher launcher, int jobs, PrintStream progress, DataSource data, String perUserMetric) {
         this.launcher = launcher;
         this.jobs = launcher.parallel() ? Math.max(1, jobs) : 1;
         this.progress = progress;
-        this.data = data;
+        this.data = DataSource.loadedOnce(data);
         this.perUserMetric = perUserMetric;
     }
 
@@ -221,38 +240,16 @@ public final class RunExecutor {
 
     /** The fingerprint of the data the runs are given, loading it on first use. */
     private String dataFingerprint() {
-        synchronized (evaluationLock) {
+        return fingerprintOf(data).get();
+    }
+
+    /** {@code data}'s fingerprint, read when asked (for {@link #donor} outside an executor). */
+    public static Supplier<String> fingerprintOf(DataSource data) {
+        return () -> {
             try {
-                return dataset().fingerprint();
+                return data.load().fingerprint();
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e);
-            }
-        }
-    }
-
-    /** The dataset, loaded on first use; callers hold {@code evaluationLock}. */
-    private Dataset dataset() throws IOException {
-        if (dataset == null) {
-            dataset = data.load();
-        }
-        return dataset;
-    }
-
-    /** {@code data}'s fingerprint, loaded once on first use (for {@link #donor} outside an executor). */
-    public static Supplier<String> fingerprintOf(DataSource data) {
-        return new Supplier<>() {
-            private String fingerprint;
-
-            @Override
-            public synchronized String get() {
-                if (fingerprint == null) {
-                    try {
-                        fingerprint = data.load().fingerprint();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e.getMessage(), e);
-                    }
-                }
-                return fingerprint;
             }
         };
     }
@@ -402,7 +399,7 @@ public final class RunExecutor {
             synchronized (evaluationLock) {
                 try (SavedModel saved = SavedModel.load(dir)) {
                     int k = Integer.parseInt(perUserMetric.substring(perUserMetric.indexOf('@') + 1));
-                    Dataset d = dataset();
+                    Dataset d = data.load();
                     ScoreSource scorer = saved.scorer(d);
                     double[] values;
                     try {

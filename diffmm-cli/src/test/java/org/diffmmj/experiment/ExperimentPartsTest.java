@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.diffmmj.config.ConfigException;
+import org.diffmmj.data.Dataset;
+import org.diffmmj.data.TestData;
 import org.diffmmj.train.TrainingConfig;
 
 /**
@@ -283,6 +285,24 @@ class ExperimentPartsTest {
         assertThat(y.split(" & ")[2]).startsWith("\\textbf{0.0600");
         assertThat(y.split(" & ")[4]).startsWith("\\textbf{0.3000");
         assertThat(y.split(" & ")[1]).isEqualTo("0.0500{\\scriptsize $\\pm$0.0000}");
+    }
+
+    @Test
+    void aDataSourceLoadedOnceLoadsOnceAndRetriesAFailedLoad() throws Exception {
+        Dataset data = TestData.synthetic(30, 20, 1);
+        int[] loads = {0};
+        RunExecutor.DataSource once = RunExecutor.DataSource.loadedOnce(() -> {
+            if (++loads[0] == 1) {
+                throw new java.io.IOException("disk not ready");
+            }
+            return data;
+        });
+        assertThatThrownBy(once::load).hasMessage("disk not ready");
+        assertThat(once.load()).isSameAs(data);
+        // The fingerprint lookup and a second wrapper (the executor wraps what it is given) share the load.
+        assertThat(RunExecutor.fingerprintOf(once).get()).isEqualTo(data.fingerprint());
+        assertThat(RunExecutor.DataSource.loadedOnce(once).load()).isSameAs(data);
+        assertThat(loads[0]).isEqualTo(2);
     }
 
     @Test
