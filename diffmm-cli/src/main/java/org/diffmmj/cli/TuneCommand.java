@@ -91,17 +91,17 @@ public final class TuneCommand implements Callable<Integer> {
         SearchSpace searchSpace;
         if (space != null) {
             searchSpace = SearchSpace.read(space);
-        } else if (options.dryRun) {
-            searchSpace = SearchSpace.parse(YamlFiles.parse(shipped != null ? shipped : QUICK_SPACE, "the built-in space"),
-                    "the built-in space");
         } else {
-            // The space tuned over is kept with the output, as a --space file would be named in its command.
-            Path written = out.resolve("space.yaml");
-            Files.writeString(written, shipped != null ? shipped : QUICK_SPACE);
-            searchSpace = SearchSpace.read(written);
-            if (shipped != null) {
-                System.out.println("space: the built-in one for " + name + " (docs/spaces/" + name + ".yaml), copied to "
-                        + written + "; --space FILE to choose another");
+            String text = shipped != null ? shipped : QUICK_SPACE;
+            searchSpace = SearchSpace.parse(YamlFiles.parse(text, "the built-in space"), "the built-in space");
+            if (!options.dryRun) {
+                // The space tuned over is kept with the output, as a --space file would be named in its command.
+                Path written = out.resolve("space.yaml");
+                Files.writeString(written, text);
+                if (shipped != null) {
+                    System.out.println("space: the built-in one for " + name + " (docs/spaces/" + name
+                            + ".yaml), copied to " + written + "; --space FILE to choose another");
+                }
             }
         }
         String mode = search != null ? search : searchSpace.hasRanges() ? "random" : "grid";
